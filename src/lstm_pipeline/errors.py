@@ -1,0 +1,41 @@
+"""One exception type per kind of user mistake.
+
+Every message names the file, column, row or parameter at fault and says what to do.
+All of them derive from :class:`LstmPipelineError` so callers can catch the family.
+"""
+
+
+class LstmPipelineError(Exception):
+    """Base class of every error this project raises on bad input or configuration."""
+
+
+class RawInputError(LstmPipelineError):
+    """A raw input file or folder is missing, empty, or holds only a header."""
+
+
+class ColumnNotFoundError(LstmPipelineError):
+    """A declared column is absent from the data."""
+
+
+class NonNumericValueError(LstmPipelineError):
+    """A feature column holds a value that is neither a number nor a declared missing marker."""
+
+
+class TimestampParseError(LstmPipelineError):
+    """A timestamp could not be parsed with the declared format."""
+
+
+class MissingDataError(LstmPipelineError):
+    """Missing values the configured policy does not allow (all-missing column, policy `error`)."""
+
+
+class DuplicateTimestampError(LstmPipelineError):
+    """The same timestamp appears more than once and the duplicate policy is `error`."""
+
+
+class IrregularSpacingError(LstmPipelineError):
+    """Timestamps are not on a regular grid and no resampling frequency was declared."""
+
+
+class SplitError(LstmPipelineError):
+    """The chronological split cannot be made as configured (too short, empty, out of range)."""

@@ -1,0 +1,5 @@
+"""The normalisation pipeline."""
+
+from lstm_pipeline.pipelines.normalisation.pipeline import create_pipeline
+
+__all__ = ["create_pipeline"]

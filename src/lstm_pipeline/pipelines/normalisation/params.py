@@ -1,0 +1,65 @@
+"""Validated parameters of the normalisation pipeline (conf/base/parameters_normalisation.yml)."""
+
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SplitParams(_Strict):
+    """Chronological split, by fractions of the rows or at two timestamps."""
+
+    method: Literal["fractions", "timestamps"] = "fractions"
+    train: float = Field(default=0.7, gt=0, lt=1)
+    val: float = Field(default=0.15, gt=0, lt=1)
+    test: float = Field(default=0.15, gt=0, lt=1)
+    val_start: str | None = None
+    test_start: str | None = None
+    min_train_rows: int = Field(default=100, ge=1)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.method == "fractions":
+            total = self.train + self.val + self.test
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(
+                    f"train + val + test must add up to 1, got {self.train} + {self.val} + "
+                    f"{self.test} = {total:g}"
+                )
+        else:
+            if self.val_start is None or self.test_start is None:
+                raise ValueError("method 'timestamps' needs both 'val_start' and 'test_start'")
+            try:
+                val_at, test_at = pd.Timestamp(self.val_start), pd.Timestamp(self.test_start)
+            except ValueError as exc:
+                raise ValueError(f"val_start/test_start are not timestamps: {exc}") from exc
+            if not val_at < test_at:
+                raise ValueError(f"val_start ({val_at}) must come before test_start ({test_at})")
+        return self
+
+
+class PCAParams(_Strict):
+    """Optional PCA of some features, fitted on the scaled train split."""
+
+    enabled: bool = False
+    columns: list[str] | None = Field(default=None, description="features to reduce")
+    n_components: int | None = Field(default=None, gt=0)
+    variance: float = Field(default=0.95, gt=0, le=1, description="used when n_components unset")
+
+    @model_validator(mode="after")
+    def _columns_when_enabled(self):
+        if self.enabled and not self.columns:
+            raise ValueError("'columns' must list at least two features to reduce when enabled")
+        if self.enabled and len(self.columns) < 2:
+            raise ValueError("PCA of fewer than two columns reduces nothing")
+        return self
+
+
+class NormalisationParams(_Strict):
+    split: SplitParams = Field(default_factory=SplitParams)
+    scaler: Literal["standard", "minmax", "robust", "none"] = "standard"
+    pca: PCAParams = Field(default_factory=PCAParams)

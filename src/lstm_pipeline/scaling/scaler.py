@@ -1,0 +1,182 @@
+"""Per-feature scalers fitted in bounded memory, with the inverse transform evaluation needs.
+
+Statistics are accumulated over row chunks in float64 (mean/variance with Chan's merge,
+running min/max); the robust scaler's quantiles need one whole column at a time, never the
+whole table. A fitted scaler is a plain dict, stored as JSON by the catalog.
+
+Example:
+    >>> stats = fit_scaler(train, "standard", ["load"])
+    >>> scaler = Scaler(stats)
+    >>> scaled = scaler.transform(train)
+    >>> back = scaler.inverse_transform(scaled[["load"]].to_numpy(), ["load"])
+"""
+
+import logging
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+
+from lstm_pipeline.errors import MissingDataError
+
+logger = logging.getLogger(__name__)
+
+METHODS = ("standard", "minmax", "robust", "none")
+
+
+def _chunks(frame: pd.DataFrame, column: str, chunk_rows: int) -> Iterator[np.ndarray]:
+    values = frame[column].to_numpy()
+    for start in range(0, len(values), chunk_rows):
+        part = values[start : start + chunk_rows].astype(np.float64)
+        yield part[~np.isnan(part)]
+
+
+def _moments(frame: pd.DataFrame, column: str, chunk_rows: int) -> dict:
+    n, mean, m2 = 0, 0.0, 0.0
+    low, high = np.inf, -np.inf
+    for part in _chunks(frame, column, chunk_rows):
+        if not len(part):
+            continue
+        k, part_mean = len(part), float(part.mean())
+        part_m2 = float(((part - part_mean) ** 2).sum())
+        delta = part_mean - mean
+        total = n + k
+        mean += delta * k / total
+        m2 += part_m2 + delta * delta * n * k / total
+        n = total
+        low, high = min(low, float(part.min())), max(high, float(part.max()))
+    return {"count": n, "mean": mean, "std": (m2 / n) ** 0.5 if n else 0.0, "min": low, "max": high}
+
+
+def fit_scaler(
+    frame: pd.DataFrame, method: str, columns: Sequence[str], chunk_rows: int = 262_144
+) -> dict:
+    """Fit ``method`` on ``frame`` (the train rows only) for each of ``columns``."""
+    if method not in METHODS:
+        raise ValueError(f"scaler must be one of {METHODS}, got {method!r}")
+    center, scale, statistics, constant = {}, {}, {}, []
+    for column in columns:
+        stats = _moments(frame, column, chunk_rows)
+        if stats["count"] == 0:
+            raise MissingDataError(
+                f"Column '{column}' has no value in the train split "
+                f"({frame.index[0]} to {frame.index[-1]}); it cannot be scaled. Move the split "
+                f"or drop the column from 'ingestion.features'."
+            )
+        if method == "robust":
+            q1, median, q3 = np.nanpercentile(frame[column].to_numpy(np.float64), [25, 50, 75])
+            stats.update({"q1": float(q1), "median": float(median), "q3": float(q3)})
+            c, s = stats["median"], stats["q3"] - stats["q1"]
+        elif method == "standard":
+            c, s = stats["mean"], stats["std"]
+        elif method == "minmax":
+            c, s = stats["min"], stats["max"] - stats["min"]
+        else:
+            c, s = 0.0, 1.0
+        if not s > 0:
+            constant.append(column)
+            s = 1.0  # a constant column is only centred: dividing by zero would give inf
+        center[column], scale[column], statistics[column] = float(c), float(s), stats
+    if constant:
+        logger.warning(
+            "Constant column(s) %s in the train split: centred but not scaled (spread is 0)",
+            constant,
+        )
+    return {
+        "method": method,
+        "columns": list(columns),
+        "center": center,
+        "scale": scale,
+        "statistics": statistics,
+        "constant_columns": constant,
+        "fitted_on": {
+            "start": str(frame.index[0]),
+            "end": str(frame.index[-1]),
+            "rows": len(frame),
+        },
+        "pca": None,
+    }
+
+
+class Scaler:
+    """Applies a fitted scaler dict (and its optional PCA) to frames or arrays."""
+
+    def __init__(self, fitted: dict) -> None:
+        self.fitted = fitted
+        self.columns: list[str] = list(fitted["columns"])
+
+    def _params(self, columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        unknown = [c for c in columns if c not in self.fitted["center"]]
+        if unknown:
+            raise KeyError(
+                f"The scaler was not fitted on column(s) {unknown}; it knows {self.columns}"
+            )
+        center = np.array([self.fitted["center"][c] for c in columns], dtype=np.float64)
+        scale = np.array([self.fitted["scale"][c] for c in columns], dtype=np.float64)
+        return center, scale
+
+    def scale(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Scale each fitted column; the result is float32."""
+        center, scale = self._params(self.columns)
+        values = (frame[self.columns].to_numpy(np.float64) - center) / scale
+        return pd.DataFrame(values.astype(np.float32), index=frame.index, columns=self.columns)
+
+    def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Scale, then replace the PCA columns by their components when PCA was fitted."""
+        scaled = self.scale(frame)
+        pca = self.fitted.get("pca")
+        return apply_pca(scaled, pca) if pca else scaled
+
+    def inverse_transform(self, values: np.ndarray, columns: Sequence[str]) -> np.ndarray:
+        """Back to original units; the last axis of ``values`` follows ``columns``."""
+        center, scale = self._params(columns)
+        return (np.asarray(values, dtype=np.float64) * scale + center).astype(np.float32)
+
+
+def fit_pca(
+    scaled_train: pd.DataFrame,
+    columns: Sequence[str],
+    n_components: int | None,
+    variance: float | None,
+    chunk_rows: int = 262_144,
+) -> dict:
+    """Principal components of ``columns`` from a streamed covariance (rows with NaN skipped)."""
+    k = len(columns)
+    total, outer, count = np.zeros(k), np.zeros((k, k)), 0
+    data = scaled_train[list(columns)].to_numpy()
+    for start in range(0, len(data), chunk_rows):
+        block = data[start : start + chunk_rows].astype(np.float64)
+        block = block[~np.isnan(block).any(axis=1)]
+        total += block.sum(axis=0)
+        outer += block.T @ block
+        count += len(block)
+    if count < 2:
+        raise MissingDataError(f"PCA needs complete train rows of {list(columns)}; found {count}.")
+    mean = total / count
+    covariance = (outer - count * np.outer(mean, mean)) / (count - 1)
+    eigenvalues, eigenvectors = np.linalg.eigh(covariance)
+    order = np.argsort(eigenvalues)[::-1]
+    eigenvalues, eigenvectors = np.clip(eigenvalues[order], 0, None), eigenvectors[:, order]
+    ratio = eigenvalues / eigenvalues.sum() if eigenvalues.sum() > 0 else np.ones(k) / k
+    if n_components is None:
+        n_components = int(np.searchsorted(np.cumsum(ratio), variance - 1e-12) + 1)
+    n_components = min(n_components, k)
+    return {
+        "input_columns": list(columns),
+        "output_columns": [f"pc_{i + 1}" for i in range(n_components)],
+        "mean": mean.tolist(),
+        "components": eigenvectors[:, :n_components].T.tolist(),
+        "explained_variance_ratio": ratio[:n_components].tolist(),
+    }
+
+
+def apply_pca(scaled: pd.DataFrame, pca: dict) -> pd.DataFrame:
+    """Replace ``pca['input_columns']`` of ``scaled`` by the principal components."""
+    inputs = pca["input_columns"]
+    components = np.asarray(pca["components"])
+    projected = (scaled[inputs].to_numpy(np.float64) - np.asarray(pca["mean"])) @ components.T
+    kept = scaled.drop(columns=inputs)
+    reduced = pd.DataFrame(
+        projected.astype(np.float32), index=scaled.index, columns=pca["output_columns"]
+    )
+    return pd.concat([kept, reduced], axis=1)

@@ -1,0 +1,72 @@
+"""Chronological train/validation/test splits: contiguous row ranges, never shuffled across time."""
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from lstm_pipeline.errors import SplitError
+
+SPLITS = ("train", "val", "test")
+
+
+def split_by_fractions(
+    index: pd.DatetimeIndex, fractions: Mapping[str, float], min_train_rows: int
+) -> dict:
+    """Cut ``index`` into consecutive train/val/test row ranges of the given fractions."""
+    n = len(index)
+    n_train = int(round(n * fractions["train"]))
+    n_val = int(round(n * fractions["val"]))
+    bounds = {
+        "train": (0, n_train),
+        "val": (n_train, n_train + n_val),
+        "test": (n_train + n_val, n),
+    }
+    return _plan(index, bounds, min_train_rows, "normalisation.split.train")
+
+
+def split_by_timestamps(
+    index: pd.DatetimeIndex, val_start: str, test_start: str, min_train_rows: int
+) -> dict:
+    """Train before ``val_start``, validation before ``test_start``, test from there on."""
+    val_at, test_at = pd.Timestamp(val_start), pd.Timestamp(test_start)
+    if not index[0] < val_at < test_at <= index[-1]:
+        raise SplitError(
+            f"'normalisation.split.val_start' ({val_at}) and 'test_start' ({test_at}) must "
+            f"satisfy {index[0]} < val_start < test_start <= {index[-1]} (the series' range)."
+        )
+    v = int(index.searchsorted(val_at, side="left"))
+    t = int(index.searchsorted(test_at, side="left"))
+    bounds = {"train": (0, v), "val": (v, t), "test": (t, len(index))}
+    return _plan(index, bounds, min_train_rows, "normalisation.split.val_start")
+
+
+def _plan(index: pd.DatetimeIndex, bounds: dict, min_train_rows: int, knob: str) -> dict:
+    plan = {}
+    for name in SPLITS:
+        start, stop = bounds[name]
+        rows = stop - start
+        if rows <= 0:
+            raise SplitError(
+                f"The {name} split of {len(index)} rows is empty; change '{knob}' and the "
+                f"other split parameters."
+            )
+        plan[name] = {
+            "start_row": start,
+            "stop_row": stop,
+            "rows": rows,
+            "start": str(index[start]),
+            "end": str(index[stop - 1]),
+        }
+    if plan["train"]["rows"] < min_train_rows:
+        raise SplitError(
+            f"The train split has {plan['train']['rows']} rows, fewer than "
+            f"'normalisation.split.min_train_rows' = {min_train_rows}. Give the train split a "
+            f"larger share ('{knob}') or ingest more data."
+        )
+    return plan
+
+
+def take(frame: pd.DataFrame, plan: dict, name: str) -> pd.DataFrame:
+    """The rows of split ``name`` (a view-free slice)."""
+    part = plan[name]
+    return frame.iloc[part["start_row"] : part["stop_row"]]
