@@ -31,6 +31,7 @@ def project(tmp_path: Path) -> Path:
         shutil.copy(REPO / name, tmp_path / name)
     shutil.copytree(REPO / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
     (tmp_path / "conf" / "local").mkdir()
+    (tmp_path / "src").mkdir()  # Kedro wants a source folder; the package itself is installed
     raw = tmp_path / "data" / "01_raw" / "household_power"
     raw.mkdir(parents=True)
     shutil.copy(SLICE, raw / SLICE.name)

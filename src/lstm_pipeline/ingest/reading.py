@@ -14,6 +14,7 @@ Example:
 
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,15 +126,22 @@ def read_raw_files(
     values: dict[str, list[np.ndarray]] = {}
     file_infos: list[dict] = []
     columns: list[str] | None = None
+    csv_options = csv_options or {}
     started = time.perf_counter()
     for index, path in enumerate(files):
         fmt = _file_format(path)
         n_rows = 0
-        chunks = (
-            _parquet_chunks(path, chunk_rows)
-            if fmt == "parquet"
-            else _csv_chunks(path, chunk_rows, missing_markers, csv_options or {})
-        )
+        if fmt == "parquet":
+            chunks = _parquet_chunks(path, chunk_rows)
+        else:
+            if columns is None:
+                sample = next(_csv_chunks(path, chunk_rows, missing_markers, csv_options), None)
+                if sample is None:
+                    raise RawInputError(
+                        f"Raw file '{path}' has a header but no data rows. Remove it or add data."
+                    )
+                columns = _choose_columns(sample[1], path, timestamp, features, targets)
+            chunks = _csv_float_chunks(path, chunk_rows, missing_markers, csv_options, columns)
         for first_row, chunk in chunks:
             if columns is None:
                 columns = _choose_columns(chunk, path, timestamp, features, targets)
@@ -172,15 +180,44 @@ def read_raw_files(
     return table
 
 
-def _csv_chunks(
-    path: Path, chunk_rows: int, markers: Sequence[str], options: dict
+def _csv_float_chunks(
+    path: Path,
+    chunk_rows: int,
+    markers: Sequence[str],
+    options: dict,
+    columns: Sequence[str],
 ) -> Iterator[tuple[int, pd.DataFrame]]:
+    """Chunks with ``columns`` parsed to float32 by pandas' C parser (the fast path).
+
+    The C parser's error does not say where the bad value is, so on failure the file is read
+    again as text and the first bad value is named with its column and line.
+    """
+    # every other column stays text; no usecols, because with it pandas silently accepts
+    # a line with too many fields
+    dtypes = defaultdict(lambda: str, dict.fromkeys(columns, "float32"))
+    try:
+        yield from _csv_chunks(path, chunk_rows, markers, options, dtypes)
+    except ValueError:
+        for first_row, chunk in _csv_chunks(path, chunk_rows, markers, options):
+            for column in columns:
+                _parse_numeric(chunk[column], column, path, first_row, "line")
+        raise
+
+
+def _csv_chunks(
+    path: Path,
+    chunk_rows: int,
+    markers: Sequence[str],
+    options: dict,
+    dtypes: dict | None = None,
+) -> Iterator[tuple[int, pd.DataFrame]]:
+    """Chunks of a CSV file, as text unless ``dtypes`` says otherwise."""
     if path.stat().st_size == 0:
         raise RawInputError(f"Raw file '{path}' is empty (0 bytes).")
     compression = CSV_COMPRESSION.get(path.suffix.lower())
     read_args = {
         "compression": compression,
-        "dtype": str,  # parse numbers ourselves so a bad value can be named with its line
+        "dtype": dtypes or str,  # text: parse numbers ourselves to name a bad value's line
         "na_values": list(markers),
         "keep_default_na": False,
         **options,
@@ -300,6 +337,10 @@ def _parse_numeric(
 def _parse_timestamps(
     chunk: pd.DataFrame, spec: TimestampSpec, path: Path, first_row: int, unit: str
 ) -> np.ndarray:
+    if spec.column is None and spec.format and " " in spec.format.strip():
+        parsed_ns = _parse_date_and_time(chunk, spec)
+        if parsed_ns is not None:
+            return parsed_ns
     if spec.column is not None:
         text = chunk[spec.column]
         described = f"column '{spec.column}'"
@@ -322,3 +363,26 @@ def _parse_timestamps(
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     return parsed.to_numpy(dtype="datetime64[ns]").view(np.int64)
+
+
+def _parse_date_and_time(chunk: pd.DataFrame, spec: TimestampSpec) -> np.ndarray | None:
+    """Parse each distinct date and each distinct time once (a day repeats 1440 times a
+    minute series), then add them up; None when any value fails, so the caller's general
+    path names the bad row."""
+    date_format, time_format = spec.format.strip().split(" ", 1)
+    date_codes, dates = pd.factorize(chunk[spec.date_column])
+    time_codes, times = pd.factorize(chunk[spec.time_column])
+    day = pd.to_datetime(pd.Series(dates), format=date_format, errors="coerce")
+    clock = pd.to_datetime(pd.Series(times), format=time_format, errors="coerce")
+    if (
+        (date_codes < 0).any()
+        or (time_codes < 0).any()
+        or day.isna().any()
+        or clock.isna().any()
+        or getattr(day.dt, "tz", None) is not None
+    ):
+        return None
+    day_ns = day.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    midnight = clock.dt.normalize()
+    clock_ns = (clock - midnight).to_numpy(dtype="timedelta64[ns]").view(np.int64)
+    return day_ns[date_codes] + clock_ns[time_codes]

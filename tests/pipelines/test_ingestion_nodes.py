@@ -1,0 +1,83 @@
+"""Ingestion nodes on the real 14-day slice, with the project's own default parameters."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from lstm_pipeline.errors import IrregularSpacingError
+from lstm_pipeline.pipelines.ingestion.nodes import clean_series, read_raw_series
+from lstm_pipeline.pipelines.ingestion.params import IngestionParams
+
+CONF = Path(__file__).resolve().parents[2] / "conf" / "base"
+
+
+def default_params(**changes) -> IngestionParams:
+    raw = yaml.safe_load((CONF / "parameters_ingestion.yml").read_text())["ingestion"]
+    raw.update(changes)
+    return IngestionParams.model_validate(raw)
+
+
+def test_default_parameters_make_an_hourly_series_with_per_column_aggregation(slice_path):
+    params = default_params()
+    raw, read_report = read_raw_series([slice_path], params)
+    series, report = clean_series(raw, read_report, params)
+    assert report["rows_read"] == 20160
+    assert report["frequency"] == {"native": "min", "output": "h", "regular": True}
+    # the first hour (17:24-17:59) is incomplete and dropped; the last full hour is 16:00
+    assert series.index[0] == pd.Timestamp("2006-12-16 18:00")
+    assert series.index[-1] == pd.Timestamp("2006-12-30 16:00")
+    assert report["rows_written"] == len(series) == 335
+    hour = raw.loc["2006-12-17 09:00":"2006-12-17 09:59"]
+    assert series.loc["2006-12-17 09:00", "Global_active_power"] == pytest.approx(
+        hour["Global_active_power"].mean(), rel=1e-6
+    )
+    assert series.loc["2006-12-17 09:00", "Sub_metering_3"] == pytest.approx(
+        hour["Sub_metering_3"].sum(), rel=1e-6
+    )
+    assert (series.dtypes == np.float32).all()
+    assert report["missing"]["columns"]["Voltage"] == {"missing": 4, "filled": 4, "remaining": 0}
+    assert report["gaps"]["longer_than_max_gap"] == 0
+    assert report["targets"] == ["Global_active_power"]
+
+
+def test_native_grid_without_resampling_keeps_every_minute(slice_path):
+    params = default_params(resample=None)
+    raw, read_report = read_raw_series([slice_path], params)
+    series, report = clean_series(raw, read_report, params)
+    assert len(series) == 20160
+    assert not series.isna().any().any()  # the two 2-minute cuts are interpolated
+    assert report["time_range"] == {"start": "2006-12-16 17:24:00", "end": "2006-12-30 17:23:00"}
+
+
+def test_irregular_input_is_resampled_when_a_frequency_is_declared(tmp_path, slice_text):
+    lines = slice_text.splitlines()
+    # shift one reading by 30 s: the grid is no longer regular
+    lines[100] = lines[100].replace(":00,", ":30,", 1)
+    path = tmp_path / "irregular.csv"
+    path.write_text("\n".join(lines) + "\n")
+    native = default_params(resample=None)
+    raw, read_report = read_raw_series([path], native)
+    with pytest.raises(IrregularSpacingError):
+        clean_series(raw, read_report, native)
+    coarse = default_params(resample={"frequency": "15min"})
+    series, report = clean_series(raw, read_report, coarse)
+    assert report["frequency"]["regular"] is False
+    assert report["frequency"]["output"] == "15min"
+    assert not series.isna().any().any()
+
+
+def test_parameter_errors_name_the_parameter():
+    with pytest.raises(ValidationError, match="max_gap"):
+        default_params(missing={"max_gap": "soon"})
+    with pytest.raises(ValidationError, match="seasonal' needs 'period'"):
+        default_params(missing={"policy": "seasonal"})
+    with pytest.raises(ValidationError, match="chunk_rows"):
+        default_params(chunk_rows="many")
+    with pytest.raises(ValidationError, match="date_column"):
+        default_params(timestamp={"column": "t", "date_column": "Date"})
+    with pytest.raises(ValidationError, match="unknown_knob"):
+        default_params(unknown_knob=1)

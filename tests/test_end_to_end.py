@@ -1,0 +1,97 @@
+"""`kedro run` on the real 14-day slice, in a throw-away copy of the project."""
+
+import json
+import lzma
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import SLICE, run_kedro
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def finished(project):
+    """A project copy on which ingestion + normalisation ran successfully once."""
+    result = run_kedro(project, "--pipelines=ingestion,normalisation")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return project
+
+
+def test_ingestion_and_normalisation_write_every_artifact(finished):
+    data = finished / "data"
+    for artifact in (
+        "02_intermediate/series.parquet",
+        "08_reporting/ingestion_report.json",
+        "04_feature/scaler.json",
+        "04_feature/split_plan.json",
+        "04_feature/train_series.parquet",
+        "04_feature/val_series.parquet",
+        "04_feature/test_series.parquet",
+    ):
+        assert (data / artifact).is_file(), artifact
+
+    series = pd.read_parquet(data / "02_intermediate/series.parquet")
+    train = pd.read_parquet(data / "04_feature/train_series.parquet")
+    val = pd.read_parquet(data / "04_feature/val_series.parquet")
+    test = pd.read_parquet(data / "04_feature/test_series.parquet")
+    scaler = json.loads((data / "04_feature/scaler.json").read_text())
+
+    # standard scaler: the normalised train split has mean 0 and std 1 per feature ...
+    np.testing.assert_allclose(train.mean(), 0, atol=1e-5)
+    np.testing.assert_allclose(train.std(ddof=0), 1, atol=1e-4)
+    # ... and the scaler's statistics are those of the raw train rows
+    raw_train = series.loc[: train.index[-1]].to_numpy(np.float64)
+    np.testing.assert_allclose(
+        [scaler["center"][c] for c in series.columns], raw_train.mean(axis=0), rtol=1e-9
+    )
+    np.testing.assert_allclose(
+        [scaler["scale"][c] for c in series.columns], raw_train.std(axis=0), rtol=1e-9
+    )
+    assert scaler["fitted_on"]["end"] == str(train.index[-1])
+    # chronological: train < val < test, nothing lost, nothing repeated
+    assert train.index.max() < val.index.min() and val.index.max() < test.index.min()
+    assert len(train) + len(val) + len(test) == len(series)
+
+    report = json.loads((data / "08_reporting/ingestion_report.json").read_text())
+    assert report["rows_read"] == 20160 and report["rows_written"] == len(series)
+
+
+def test_garbage_value_fails_naming_the_column_and_keeps_the_previous_series(finished):
+    series_path = finished / "data/02_intermediate/series.parquet"
+    before = series_path.read_bytes()
+    lines = lzma.decompress(SLICE.read_bytes()).decode().splitlines()
+    lines[1234] = lines[1234].replace(",0.000,", ",n/a?,", 1)
+    raw = finished / "data/01_raw/household_power" / SLICE.name
+    raw.write_bytes(lzma.compress(("\n".join(lines) + "\n").encode()))
+
+    result = run_kedro(finished, "--pipelines=ingestion,normalisation")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "Column 'Sub_metering_1'" in output
+    assert "line 1235 holds 'n/a?'" in output
+    assert series_path.read_bytes() == before
+
+
+def test_impossible_split_stops_before_any_node_runs(project):
+    result = run_kedro(
+        project, "--pipelines=ingestion,normalisation", "--params", "normalisation.split.train=0.9"
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "Parameter 'normalisation'" in output and "must add up to 1" in output
+    assert not (project / "data/02_intermediate/series.parquet").exists()
+
+
+def test_the_default_pipeline_runs_every_stage(project, monkeypatch):
+    from kedro.framework.project import pipelines
+    from kedro.framework.startup import bootstrap_project
+
+    monkeypatch.chdir(project)
+    bootstrap_project(project)
+    assert {"ingestion", "normalisation", "__default__"} <= set(pipelines)
+    stages = set(pipelines) - {"__default__"}
+    default_nodes = {n.name for n in pipelines["__default__"].nodes}
+    assert default_nodes == {n.name for s in stages for n in pipelines[s].nodes}
