@@ -39,3 +39,11 @@ class IrregularSpacingError(LstmPipelineError):
 
 class SplitError(LstmPipelineError):
     """The chronological split cannot be made as configured (too short, empty, out of range)."""
+
+
+class WindowingError(LstmPipelineError):
+    """Windows cannot be made as configured (longer than a split, unknown target column)."""
+
+
+class ShardIntegrityError(LstmPipelineError):
+    """A shard folder's manifest is missing or invalid, or a shard disagrees with it."""

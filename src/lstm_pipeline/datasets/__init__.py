@@ -2,5 +2,13 @@
 
 from lstm_pipeline.datasets.atomic import AtomicJSONDataset, AtomicParquetDataset
 from lstm_pipeline.datasets.raw_files import RawFilesDataset
+from lstm_pipeline.datasets.series import SeriesParquetDataset
+from lstm_pipeline.datasets.shards import WindowShardsDataset
 
-__all__ = ["AtomicJSONDataset", "AtomicParquetDataset", "RawFilesDataset"]
+__all__ = [
+    "AtomicJSONDataset",
+    "AtomicParquetDataset",
+    "RawFilesDataset",
+    "SeriesParquetDataset",
+    "WindowShardsDataset",
+]

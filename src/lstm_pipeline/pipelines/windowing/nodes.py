@@ -1,0 +1,58 @@
+"""Windowing node: a normalised split -> a WindowingJob the shards dataset writes, streaming."""
+
+import logging
+
+from lstm_pipeline.errors import ColumnNotFoundError, WindowingError
+from lstm_pipeline.pipelines.windowing.params import WindowingParams
+from lstm_pipeline.windows.series import ParquetSeries
+from lstm_pipeline.windows.spec import WindowSpec
+from lstm_pipeline.windows.writing import WindowingJob
+
+logger = logging.getLogger(__name__)
+
+
+def plan_windows(series: ParquetSeries, params: WindowingParams) -> WindowingJob:
+    """Check the windows fit this split and describe how to store them."""
+    for knob, names in (
+        ("windowing.targets", params.targets),
+        ("windowing.features", params.features or []),
+    ):
+        absent = [c for c in names if c not in series.columns]
+        if absent:
+            raise ColumnNotFoundError(
+                f"'{knob}' names {absent}, which '{series.path}' does not have; its columns "
+                f"are {series.columns}."
+            )
+    if params.span > series.num_rows:
+        raise WindowingError(
+            f"A window spans input_length {params.input_length} + offset {params.offset} + "
+            f"horizon {params.horizon} = {params.span} rows, more than the {series.num_rows} "
+            f"rows of '{series.path}'. Lower 'windowing.input_length' or 'windowing.horizon', "
+            f"or give this split more rows."
+        )
+    layout = params.resolved_layout()
+    if layout == "windows" and params.stride < params.span:
+        logger.warning(
+            "layout 'windows' with stride %d < span %d stores overlapping windows one by one: "
+            "about %.0fx the split's bytes. 'segments' stores them once.",
+            params.stride,
+            params.span,
+            params.span / params.stride,
+        )
+    return WindowingJob(
+        source=series,
+        spec=WindowSpec(params.input_length, params.horizon, params.offset, params.stride),
+        features=list(params.features or series.columns),
+        targets=list(params.targets),
+        fmt=params.format,
+        layout=layout,
+        compression=params.compression,
+        compression_level=params.compression_level,
+        shard_mb=params.shard_mb,
+        segment_rows=params.segment_rows,
+        metadata={
+            "split": series.name,
+            "source": str(series.path),
+            "parameters": params.model_dump(),
+        },
+    )
