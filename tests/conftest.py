@@ -38,6 +38,22 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.fixture(scope="session")
+def split(tmp_path_factory):
+    """A synthetic normalised split of 2,000 hourly rows x (a, b, y), as a Parquet file."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    index = pd.date_range("2020-01-01", periods=2000, freq="1h", name="timestamp")
+    frame = pd.DataFrame(
+        rng.normal(size=(2000, 3)).astype(np.float32), index=index, columns=["a", "b", "y"]
+    )
+    path = tmp_path_factory.mktemp("split") / "train_series.parquet"
+    frame.to_parquet(path)
+    return path, frame
+
+
 def run_kedro(project_dir: Path, *args: str) -> subprocess.CompletedProcess:
     """`kedro run ARGS` in ``project_dir``, in a child process, output captured."""
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "COLUMNS": "200"}

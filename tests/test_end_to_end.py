@@ -95,3 +95,38 @@ def test_the_default_pipeline_runs_every_stage(project, monkeypatch):
     stages = set(pipelines) - {"__default__"}
     default_nodes = {n.name for n in pipelines["__default__"].nodes}
     assert default_nodes == {n.name for s in stages for n in pipelines[s].nodes}
+
+
+SMALL_WINDOWS = "windowing.input_length=24,windowing.horizon=6"
+
+
+def test_windowing_writes_shards_that_make_dataset_reads(finished):
+    from lstm_pipeline import make_dataset
+
+    result = run_kedro(finished, "--pipelines=windowing", "--params", SMALL_WINDOWS)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "windows/s" in result.stdout + result.stderr
+    folder = finished / "data/05_model_input"
+    train = pd.read_parquet(finished / "data/04_feature/train_series.parquet")
+    for split in ("train", "val", "test"):
+        manifest = json.loads((folder / f"{split}_shards/manifest.json").read_text())
+        assert manifest["input_length"] == 24 and manifest["horizon"] == 6
+        assert manifest["format"] == "hdf5" and manifest["layout"] == "segments"
+        assert manifest["parameters"]["targets"] == ["Global_active_power"]
+        x, y = zip(*make_dataset(folder / f"{split}_shards", 32, shuffle=False), strict=True)
+        assert sum(len(b) for b in x) == manifest["windows_total"] > 0
+        assert y[0].shape[1:] == (6, 1)
+    first = next(iter(make_dataset(folder / "train_shards", 1, shuffle=False)))[0].numpy()[0]
+    np.testing.assert_array_equal(first, train.iloc[:24].to_numpy(np.float32))
+
+
+def test_a_window_too_long_for_one_split_replaces_no_shards(finished):
+    assert run_kedro(finished, "--pipelines=windowing", "--params", SMALL_WINDOWS).returncode == 0
+    folder = finished / "data/05_model_input"
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    # train has 235 hourly rows, val and test about 50: a 100-step window fits train only
+    result = run_kedro(finished, "--pipelines=windowing", "--params", "windowing.input_length=100")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "more than the" in output and "val_series.parquet" in output
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before

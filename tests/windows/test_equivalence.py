@@ -1,27 +1,10 @@
 """The windows make_dataset yields equal Keras's timeseries helper, in every format and layout."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from lstm_pipeline import make_dataset
-from lstm_pipeline.windows.series import ParquetSeries
-from lstm_pipeline.windows.spec import WindowSpec
-from lstm_pipeline.windows.writing import WindowingJob
-
-L, H, STRIDE = 24, 6, 2
-
-
-@pytest.fixture(scope="module")
-def split(tmp_path_factory):
-    rng = np.random.default_rng(0)
-    index = pd.date_range("2020-01-01", periods=2000, freq="1h", name="timestamp")
-    frame = pd.DataFrame(
-        rng.normal(size=(2000, 3)).astype(np.float32), index=index, columns=["a", "b", "y"]
-    )
-    path = tmp_path_factory.mktemp("split") / "train_series.parquet"
-    frame.to_parquet(path)
-    return path, frame
+from tests.windows.conftest import STRIDE, H, L, collect, windowing_job
 
 
 def keras_windows(frame):
@@ -50,21 +33,10 @@ def multiset(x, y):
 )
 def test_same_windows_as_keras(split, tmp_path, fmt, layout):
     path, frame = split
-    job = WindowingJob(
-        source=ParquetSeries(path),
-        spec=WindowSpec(L, H, 0, STRIDE),
-        features=["a", "b", "y"],
-        targets=["y"],
-        fmt=fmt,
-        layout=layout,
-        segment_rows=300,
-        shard_mb=0.01,
-    )
+    job = windowing_job(path, fmt, layout)
     manifest = job.write(tmp_path / "shards")
     assert len(manifest["shards"]) > 1
-    batches = list(make_dataset(tmp_path / "shards", 64, shuffle=True, seed=5))
-    x = np.concatenate([b[0].numpy() for b in batches])
-    y = np.concatenate([b[1].numpy() for b in batches])
+    x, y = collect(make_dataset(tmp_path / "shards", 64, shuffle=True, seed=5))
     kx, ky = keras_windows(frame)
     assert x.shape == kx.shape and y.shape == ky.shape
     assert multiset(x, y) == multiset(kx, ky)

@@ -11,25 +11,18 @@ from lstm_pipeline.windows.writing import WindowingJob
 logger = logging.getLogger(__name__)
 
 
+def check_windows_fit(
+    train: ParquetSeries, val: ParquetSeries, test: ParquetSeries, params: WindowingParams
+) -> WindowingParams:
+    """Check every split before any is written, so that a bad setting replaces no shards."""
+    for series in (train, val, test):
+        _check_fits(series, params)
+    return params
+
+
 def plan_windows(series: ParquetSeries, params: WindowingParams) -> WindowingJob:
-    """Check the windows fit this split and describe how to store them."""
-    for knob, names in (
-        ("windowing.targets", params.targets),
-        ("windowing.features", params.features or []),
-    ):
-        absent = [c for c in names if c not in series.columns]
-        if absent:
-            raise ColumnNotFoundError(
-                f"'{knob}' names {absent}, which '{series.path}' does not have; its columns "
-                f"are {series.columns}."
-            )
-    if params.span > series.num_rows:
-        raise WindowingError(
-            f"A window spans input_length {params.input_length} + offset {params.offset} + "
-            f"horizon {params.horizon} = {params.span} rows, more than the {series.num_rows} "
-            f"rows of '{series.path}'. Lower 'windowing.input_length' or 'windowing.horizon', "
-            f"or give this split more rows."
-        )
+    """Describe how to window and store this split; the shards dataset runs it, streaming."""
+    _check_fits(series, params)
     layout = params.resolved_layout()
     if layout == "windows" and params.stride < params.span:
         logger.warning(
@@ -56,3 +49,23 @@ def plan_windows(series: ParquetSeries, params: WindowingParams) -> WindowingJob
             "parameters": params.model_dump(),
         },
     )
+
+
+def _check_fits(series: ParquetSeries, params: WindowingParams) -> None:
+    for knob, names in (
+        ("windowing.targets", params.targets),
+        ("windowing.features", params.features or []),
+    ):
+        absent = [c for c in names if c not in series.columns]
+        if absent:
+            raise ColumnNotFoundError(
+                f"'{knob}' names {absent}, which '{series.path}' does not have; its columns "
+                f"are {series.columns}."
+            )
+    if params.span > series.num_rows:
+        raise WindowingError(
+            f"A window spans input_length {params.input_length} + offset {params.offset} + "
+            f"horizon {params.horizon} = {params.span} rows, more than the {series.num_rows} "
+            f"rows of '{series.path}'. Lower 'windowing.input_length' or 'windowing.horizon', "
+            f"or give this split more rows."
+        )

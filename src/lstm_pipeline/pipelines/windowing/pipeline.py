@@ -2,18 +2,29 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from lstm_pipeline.pipelines.windowing.nodes import plan_windows
+from lstm_pipeline.pipelines.windowing.nodes import check_windows_fit, plan_windows
+
+SPLITS = ("train", "val", "test")
 
 
 def create_pipeline(**kwargs) -> Pipeline:
+    check = Node(
+        check_windows_fit,
+        inputs=[*(f"{split}_series" for split in SPLITS), "params:windowing"],
+        outputs="windowing_settings",
+        name="check_windows_fit",
+    )
     return Pipeline(
         [
-            Node(
-                plan_windows,
-                inputs=[f"{split}_series", "params:windowing"],
-                outputs=f"{split}_shards",
-                name=f"window_{split}_split",
-            )
-            for split in ("train", "val", "test")
+            check,
+            *(
+                Node(
+                    plan_windows,
+                    inputs=[f"{split}_series", "windowing_settings"],
+                    outputs=f"{split}_shards",
+                    name=f"window_{split}_split",
+                )
+                for split in SPLITS
+            ),
         ]
     )
