@@ -130,3 +130,33 @@ def test_a_window_too_long_for_one_split_replaces_no_shards(finished):
     assert result.returncode != 0
     assert "more than the" in output and "val_series.parquet" in output
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+
+
+TINY_TRAINING = (
+    f"{SMALL_WINDOWS},modelling.recurrent.units=[4],training.epochs=2,training.batch_size=16,"
+    "training.checkpoint_every_steps=5"
+)
+
+
+def test_modelling_and_training_write_a_model_that_loads_safely(finished):
+    import keras
+
+    result = run_kedro(
+        finished, "--pipelines=windowing,modelling,training", "--params", TINY_TRAINING
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    data = finished / "data"
+    summary = json.loads((data / "08_reporting/model_summary.json").read_text())
+    assert summary["input_shape"] == [None, 24, 7] and summary["output_shape"] == [None, 6, 1]
+    assert summary["layers"][0]["cudnn"]["eligible"] is True
+    report = json.loads((data / "08_reporting/training_history.json").read_text())
+    assert len(report["history"]["loss"]) == 2
+    assert all(s > 0 for s in report["history"]["samples_per_s"])
+    assert report["effective_batch_size"] == 16
+    assert list((data / "07_model_output/tensorboard").rglob("events.out.tfevents.*"))
+    model = keras.saving.load_model(data / "06_models/model.keras", safe_mode=True)
+    assert model.predict(np.zeros((1, 24, 7), np.float32), verbose=0).shape == (1, 6, 1)
+
+    again = run_kedro(finished, "--pipelines=training", "--params", TINY_TRAINING)
+    assert again.returncode == 0
+    assert "already finished" in again.stdout + again.stderr

@@ -47,3 +47,15 @@ class WindowingError(LstmPipelineError):
 
 class ShardIntegrityError(LstmPipelineError):
     """A shard folder's manifest is missing or invalid, or a shard disagrees with it."""
+
+
+class ModelSpecError(LstmPipelineError):
+    """Model parameters that cannot describe a model for these windows."""
+
+
+class TrainingDivergedError(LstmPipelineError):
+    """The training loss became NaN or infinite."""
+
+
+class CheckpointError(LstmPipelineError):
+    """A checkpoint that cannot be resumed from."""

@@ -2,9 +2,9 @@
 
 from kedro.config import OmegaConfigLoader
 
-from lstm_pipeline.hooks import NodeTimingHooks
+from lstm_pipeline.hooks import NodeTimingHooks, SeedingHooks
 
-HOOKS = (NodeTimingHooks(),)
+HOOKS = (NodeTimingHooks(), SeedingHooks())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

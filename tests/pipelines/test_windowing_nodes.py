@@ -4,7 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from lstm_pipeline.errors import ColumnNotFoundError, WindowingError
-from lstm_pipeline.pipelines.windowing.nodes import plan_windows
+from lstm_pipeline.pipelines.windowing.nodes import check_windows_fit, plan_windows
 from lstm_pipeline.pipelines.windowing.params import WindowingParams
 from lstm_pipeline.windows.series import ParquetSeries
 
@@ -15,7 +15,10 @@ def series(split):
 
 
 def test_plan_describes_the_job(series):
-    job = plan_windows(series, WindowingParams(input_length=48, horizon=12, targets=["y"]))
+    settings = check_windows_fit(
+        series, series, series, WindowingParams(input_length=48, horizon=12, targets=["y"])
+    )
+    job = plan_windows(series, settings)
     assert job.layout == "segments" and job.columns == ["a", "b", "y"]
     assert job.metadata["parameters"]["input_length"] == 48
 
@@ -31,12 +34,12 @@ def test_layout_auto_stores_windows_once_they_no_longer_overlap():
 def test_window_longer_than_the_split_is_refused(series):
     params = WindowingParams(input_length=1990, horizon=24, targets=["y"])
     with pytest.raises(WindowingError, match=r"2014 rows, more than the 2000 rows.*input_length"):
-        plan_windows(series, params)
+        check_windows_fit(series, series, series, params)
 
 
 def test_unknown_target_is_named_with_the_columns_there_are(series):
     with pytest.raises(ColumnNotFoundError, match=r"'windowing.targets' names \['power'\]"):
-        plan_windows(series, WindowingParams(targets=["power"]))
+        plan_windows(series, WindowingParams(targets=["power"]).model_dump())
 
 
 @pytest.mark.parametrize(

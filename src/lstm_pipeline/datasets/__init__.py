@@ -1,6 +1,7 @@
 """Kedro datasets of this project (referenced from conf/base/catalog.yml)."""
 
 from lstm_pipeline.datasets.atomic import AtomicJSONDataset, AtomicParquetDataset
+from lstm_pipeline.datasets.keras_model import KerasModelDataset
 from lstm_pipeline.datasets.raw_files import RawFilesDataset
 from lstm_pipeline.datasets.series import SeriesParquetDataset
 from lstm_pipeline.datasets.shards import WindowShardsDataset
@@ -8,6 +9,7 @@ from lstm_pipeline.datasets.shards import WindowShardsDataset
 __all__ = [
     "AtomicJSONDataset",
     "AtomicParquetDataset",
+    "KerasModelDataset",
     "RawFilesDataset",
     "SeriesParquetDataset",
     "WindowShardsDataset",

@@ -134,6 +134,7 @@ def make_dataset(
     input_context=None,
     verify: str = "size",
     prefetch: int | None = None,
+    epoch: int = 0,
 ):
     """A ``tf.data.Dataset`` of ``(inputs, targets)`` batches read from a shard folder.
 
@@ -151,6 +152,8 @@ def make_dataset(
             a disjoint subset of the shards and yields per-replica batches.
         verify: check shard sizes (``"size"``), SHA-256 (``"sha256"``) or nothing.
         prefetch: batches prefetched; ``None`` lets tf.data tune it.
+        epoch: index of the first epoch: its shuffle order is that epoch's, so a resumed
+            run reads exactly what an uninterrupted one would.
 
     Returns:
         Batches of shapes ``(batch, input_length, n_features)`` and
@@ -186,6 +189,7 @@ def make_dataset(
             drop_remainder,
             cycle_length,
             pool_size,
+            epoch,
         )
 
     batch_dim = batch_size if drop_remainder else None
@@ -227,8 +231,8 @@ def _batches(
     drop_remainder: bool,
     cycle_length: int,
     pool_size: int,
+    epoch: int = 0,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    epoch = 0
     while True:
         rng = np.random.default_rng([seed, epoch])
         order = [shard_ids[i] for i in rng.permutation(len(shard_ids))] if shuffle else shard_ids

@@ -13,15 +13,18 @@ logger = logging.getLogger(__name__)
 
 def check_windows_fit(
     train: ParquetSeries, val: ParquetSeries, test: ParquetSeries, params: WindowingParams
-) -> WindowingParams:
-    """Check every split before any is written, so that a bad setting replaces no shards."""
+) -> dict:
+    """Check every split before any is written, so that a bad setting replaces no shards.
+    Returns the checked settings, persisted for the per-split nodes (which may run in
+    other processes)."""
     for series in (train, val, test):
         _check_fits(series, params)
-    return params
+    return params.model_dump()
 
 
-def plan_windows(series: ParquetSeries, params: WindowingParams) -> WindowingJob:
+def plan_windows(series: ParquetSeries, settings: dict) -> WindowingJob:
     """Describe how to window and store this split; the shards dataset runs it, streaming."""
+    params = WindowingParams.model_validate(settings)
     _check_fits(series, params)
     layout = params.resolved_layout()
     if layout == "windows" and params.stride < params.span:

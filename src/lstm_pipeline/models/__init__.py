@@ -1,0 +1,7 @@
+"""Model architectures: declarative spec -> keras.Model, and summaries of built models."""
+
+from lstm_pipeline.models.registry import ARCHITECTURES, build_model
+from lstm_pipeline.models.spec import ModelSpec
+from lstm_pipeline.models.summary import summarize
+
+__all__ = ["ARCHITECTURES", "ModelSpec", "build_model", "summarize"]

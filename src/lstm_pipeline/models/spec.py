@@ -1,0 +1,87 @@
+"""Declarative model description: what `conf/base/parameters_modelling.yml` holds, validated."""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Architecture = Literal["lstm", "gru", "conv_rnn", "hierarchical", "attention"]
+Precision = Literal["float32", "mixed_float16", "mixed_bfloat16"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RecurrentSpec(_Strict):
+    """The recurrent stack. ``cell`` applies to conv_rnn, hierarchical and attention; the
+    ``lstm`` and ``gru`` architectures are stacks of that cell."""
+
+    cell: Literal["lstm", "gru"] = "lstm"
+    units: list[int] = Field(default=[64], min_length=1)
+    bidirectional: bool = False
+    dropout: float = Field(default=0.0, ge=0, lt=1)
+    recurrent_dropout: float = Field(default=0.0, ge=0, lt=1)
+
+    @model_validator(mode="after")
+    def _positive_units(self):
+        if any(u < 1 for u in self.units):
+            raise ValueError(f"units must all be positive, got {self.units}")
+        return self
+
+
+class ConvSpec(_Strict):
+    """conv_rnn's Conv1D front-end, which shortens the sequence before the recurrent layers."""
+
+    filters: list[int] = Field(default=[32], min_length=1)
+    kernel_size: int = Field(default=5, ge=1)
+    strides: int = Field(default=2, ge=1)
+    dilation_rate: int = Field(default=1, ge=1)
+    separable: bool = Field(default=False, description="SeparableConv1D: fewer parameters")
+    activation: str = "relu"
+
+    @model_validator(mode="after")
+    def _strides_or_dilation(self):
+        if self.strides > 1 and self.dilation_rate > 1:
+            raise ValueError(
+                "conv.strides > 1 and conv.dilation_rate > 1 cannot be combined (Keras refuses "
+                "it): shorten the sequence with strides, or widen the view with dilation."
+            )
+        return self
+
+
+class HierarchicalSpec(_Strict):
+    """A lower recurrent layer over each chunk, the recurrent stack over chunk summaries."""
+
+    chunk_length: int = Field(default=24, ge=1)
+    lower_units: int = Field(default=32, ge=1)
+
+
+class AttentionSpec(_Strict):
+    """Multi-head attention pooling: the last encoder step queries every encoder step."""
+
+    heads: int = Field(default=4, ge=1)
+    key_dim: int = Field(default=16, ge=1)
+
+
+class ModelSpec(_Strict):
+    architecture: Architecture = "lstm"
+    task: Literal["forecast", "classification"] = "forecast"
+    recurrent: RecurrentSpec = RecurrentSpec()
+    conv: ConvSpec = ConvSpec()
+    hierarchical: HierarchicalSpec = HierarchicalSpec()
+    attention: AttentionSpec = AttentionSpec()
+    time_distributed_units: list[int] = Field(
+        default=[], description="TimeDistributed(Dense) stack on the sequence outputs"
+    )
+    dense_units: list[int] = Field(default=[], description="Dense layers before the head")
+    n_classes: int | None = Field(default=None, ge=2, description="classification only")
+
+    @model_validator(mode="after")
+    def _classes_for_classification(self):
+        if self.task == "classification" and self.n_classes is None:
+            raise ValueError("task 'classification' needs n_classes (2 or more)")
+        return self
+
+    @property
+    def cell(self) -> str:
+        return self.architecture if self.architecture in ("lstm", "gru") else self.recurrent.cell

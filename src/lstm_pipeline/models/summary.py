@@ -1,0 +1,114 @@
+"""What a person wants to know about a built model before training it."""
+
+import math
+
+from lstm_pipeline.models.precision import model_precision
+
+# Tensors kept per timestep and unit for backpropagation through time (gates + states).
+_STEP_TENSORS = {"LSTM": 6, "GRU": 4}
+
+
+def summarize(model, input_length: int) -> dict:
+    """Parameters, per-layer output shapes, activation memory per sample, cuDNN eligibility."""
+    layers = []
+    activation_bytes = 0
+    masked = any(type(layer).__name__ == "Masking" for layer in model.layers)
+    for layer in _flat_layers(model):
+        shape = _output_shape(layer)
+        width = _bytes(layer.dtype_policy.compute_dtype)
+        elements = math.prod(d for d in shape[1:] if d is not None) if shape else 0
+        activation_bytes += elements * width
+        entry = {
+            "name": layer.name,
+            "type": type(layer).__name__,
+            "output_shape": list(shape) if shape else None,
+            "parameters": layer.count_params() if layer.built else 0,
+            "compute_dtype": layer.dtype_policy.compute_dtype,
+        }
+        recurrent = _recurrent_core(layer)
+        if recurrent is not None:
+            steps = _steps_seen(layer, input_length)
+            copies = 2 if type(layer).__name__ == "Bidirectional" else 1
+            kept = steps * recurrent.units * _STEP_TENSORS[type(recurrent).__name__] * copies
+            activation_bytes += kept * width
+            entry["cudnn"] = cudnn_eligibility(recurrent, masked)
+        layers.append(entry)
+    return {
+        "name": model.name,
+        "parameters": model.count_params(),
+        "trainable_parameters": sum(math.prod(w.shape) for w in model.trainable_weights),
+        "input_shape": list(model.input_shape),
+        "output_shape": list(model.output_shape),
+        "dtype_policy": model_precision(model),
+        "activation_bytes_per_sample": int(activation_bytes),
+        "activation_memory_note": (
+            "estimate for training: every layer output, plus per-timestep gates and states "
+            "that recurrent layers keep for backpropagation through time"
+        ),
+        "layers": layers,
+    }
+
+
+def cudnn_eligibility(layer, masked: bool = False) -> dict:
+    """Whether Keras will run this LSTM/GRU on the cuDNN kernel on a GPU, and if not, why."""
+    cell = layer.cell
+    reasons = []
+    if getattr(cell.activation, "__name__", "") != "tanh":
+        reasons.append(f"activation is {cell.activation.__name__}, cuDNN needs tanh")
+    if getattr(cell.recurrent_activation, "__name__", "") != "sigmoid":
+        reasons.append(
+            f"recurrent_activation is {cell.recurrent_activation.__name__}, cuDNN needs sigmoid"
+        )
+    if cell.recurrent_dropout:
+        reasons.append(f"recurrent_dropout is {cell.recurrent_dropout}, cuDNN needs 0")
+    if layer.unroll:
+        reasons.append("unroll is True")
+    if not cell.use_bias:
+        reasons.append("use_bias is False")
+    if type(layer).__name__ == "GRU" and not cell.reset_after:
+        reasons.append("reset_after is False")
+    if getattr(layer, "use_cudnn", "auto") is False:
+        reasons.append("use_cudnn is False")
+    if masked:
+        reasons.append("inputs are masked: cuDNN runs only if every mask is right-padded")
+    return {"eligible": not reasons, "reasons": reasons}
+
+
+def _flat_layers(model):
+    for layer in model.layers:
+        if type(layer).__name__ == "InputLayer":
+            continue
+        yield layer
+
+
+def _recurrent_core(layer):
+    """The LSTM/GRU inside a layer (itself, or wrapped in Bidirectional/TimeDistributed)."""
+    name = type(layer).__name__
+    if name in _STEP_TENSORS:
+        return layer
+    if name == "Bidirectional":
+        return layer.forward_layer
+    if name == "TimeDistributed":
+        return _recurrent_core(layer.layer)
+    return None
+
+
+def _steps_seen(layer, input_length: int) -> int:
+    """Timesteps a recurrent layer runs over (per sample, all chunks for TimeDistributed)."""
+    shape = layer.input.shape if hasattr(layer, "input") else None
+    if shape is None:
+        return input_length
+    dims = [d for d in shape[1:-1] if d is not None]
+    return math.prod(dims) if dims else input_length
+
+
+def _output_shape(layer):
+    try:
+        shape = layer.output.shape
+    except (AttributeError, ValueError):
+        return None
+    return tuple(shape)
+
+
+def _bytes(dtype: str) -> int:
+    return {"float16": 2, "bfloat16": 2, "float32": 4, "float64": 8}.get(str(dtype), 4)

@@ -1,0 +1,5 @@
+"""The modelling pipeline."""
+
+from lstm_pipeline.pipelines.modelling.pipeline import create_pipeline
+
+__all__ = ["create_pipeline"]

@@ -1,0 +1,19 @@
+"""modelling: train shard manifest + parameters -> untrained_model, model_summary."""
+
+from kedro.pipeline import Node, Pipeline
+
+from lstm_pipeline.pipelines.modelling.nodes import build_untrained_model
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                build_untrained_model,
+                inputs=["train_shards", "params:modelling", "params:training.precision"],
+                outputs=["untrained_model", "model_summary"],
+                name="build_untrained_model",
+                tags=["tensorflow"],
+            )
+        ]
+    )

@@ -1,0 +1,1 @@
+"""Training from shard folders: precision, accumulation, checkpoints and exact resume."""

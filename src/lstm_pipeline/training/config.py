@@ -1,0 +1,51 @@
+"""Training settings (conf/base/parameters_training.yml), validated."""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from lstm_pipeline.models.spec import Precision
+
+
+class TrainingConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    epochs: int = Field(default=5, ge=1)
+    batch_size: int = Field(default=256, ge=1, description="samples per micro-batch")
+    max_steps_per_epoch: int | None = Field(
+        default=None, ge=1, description="cap on micro-batches per epoch (None: every window)"
+    )
+    accumulation_steps: int = Field(
+        default=1, ge=1, description="micro-batches per optimizer update"
+    )
+    precision: Precision = "float32"
+    loss: Literal["mse", "mae", "huber"] = "mse"
+    optimizer: Literal["adam", "adamw", "sgd", "rmsprop"] = "adam"
+    learning_rate: float = Field(default=1e-3, gt=0)
+    schedule: Literal["constant", "cosine", "reduce_on_plateau"] = "constant"
+    min_learning_rate: float = Field(default=0.0, ge=0)
+    plateau_factor: float = Field(default=0.5, gt=0, lt=1)
+    plateau_patience: int = Field(default=2, ge=1)
+    clip_norm: float | None = Field(default=1.0, gt=0)
+    early_stopping_patience: int | None = Field(
+        default=3, ge=1, description="epochs without val_loss improvement (None: off)"
+    )
+    checkpoint_every_steps: int = Field(
+        default=200, ge=0, description="optimizer updates between checkpoints (0: epochs only)"
+    )
+    checkpoint_dir: str = "data/06_models/checkpoints"
+    tensorboard_dir: str | None = "data/07_model_output/tensorboard"
+    retrain: bool = Field(default=False, description="train again although a run finished")
+
+    @model_validator(mode="after")
+    def _sane_minimum(self):
+        if self.min_learning_rate >= self.learning_rate:
+            raise ValueError(
+                f"min_learning_rate {self.min_learning_rate} must be below learning_rate "
+                f"{self.learning_rate}"
+            )
+        return self
+
+    def fingerprint_fields(self) -> dict:
+        """The settings that change what a run computes (not where it logs or retraining)."""
+        return self.model_dump(exclude={"retrain", "tensorboard_dir", "checkpoint_every_steps"})
