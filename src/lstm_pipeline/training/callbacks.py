@@ -76,6 +76,29 @@ class OneEpoch(keras.callbacks.Callback):
         self.model.stop_training = True
 
 
+class FreshRecurrentStates(keras.callbacks.Callback):
+    """Zero the states of stateful recurrent layers when an epoch starts (every stream
+    starts there) and before validation (its own streams), but not when a run resumes in
+    the middle of an epoch: the checkpoint restored those states."""
+
+    def __init__(self, state) -> None:
+        super().__init__()
+        self.state = state
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.state.batches_done == 0:
+            _reset(self.model)
+
+    def on_test_begin(self, logs=None):
+        _reset(self.model)
+
+
+def _reset(model) -> None:
+    for layer in model.layers:
+        if getattr(layer, "stateful", False):
+            layer.reset_state()
+
+
 class StopAfterUpdates(keras.callbacks.Callback):
     """Raises after ``updates`` optimizer updates: a stand-in for a killed process (tests)."""
 

@@ -36,7 +36,7 @@ class TrainerState:
     stop_reason: str | None = None
     model_file: str | None = None
     best_weights_file: str | None = None
-    seed_states: list = field(default_factory=list)  # dropout RNG states, in variable order
+    seed_states: list = field(default_factory=list)  # dropout RNG + stateful RNN states
 
 
 def fingerprint(*parts) -> str:
@@ -130,23 +130,28 @@ def _atomic(path: Path, write) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def _seed_variables(model) -> list:
-    # .keras files hold weights, not the SeedGenerator states dropout draws its masks from.
-    # Matched by position: their names get a global counter suffix when a model is loaded.
+def _extra_variables(model) -> list:
+    """State a ``.keras`` file does not hold: the SeedGenerator states dropout draws its masks
+    from, and the hidden/cell states of stateful recurrent layers (truncated BPTT). Matched
+    by position: their names get a global counter suffix when a model is loaded."""
     weights = {id(w) for w in model.weights}
-    return [v for v in model.variables if id(v) not in weights]
+    extra = [v for v in model.variables if id(v) not in weights]
+    for layer in model.layers:
+        if getattr(layer, "stateful", False) and layer.states is not None:
+            extra.extend(layer.states)
+    return extra
 
 
 def seed_states(model) -> list:
-    return [v.numpy().tolist() for v in _seed_variables(model)]
+    return [v.numpy().tolist() for v in _extra_variables(model)]
 
 
 def restore_seed_states(model, states: list) -> None:
-    variables = _seed_variables(model)
+    variables = _extra_variables(model)
     if states and len(states) != len(variables):
         raise CheckpointError(
-            f"The checkpoint holds {len(states)} random-seed states but the model has "
-            f"{len(variables)}: it belongs to another model."
+            f"The checkpoint holds {len(states)} random-seed/recurrent states but the model "
+            f"has {len(variables)}: it belongs to another model."
         )
     for variable, value in zip(variables, states, strict=False):
         variable.assign(value)

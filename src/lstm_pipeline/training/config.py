@@ -7,6 +7,20 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from lstm_pipeline.models.spec import Precision
 
 
+class TbpttConfig(BaseModel):
+    """Truncated backpropagation through time with stateful recurrent layers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = False
+    chunk_length: int = Field(default=256, ge=1, description="steps per chunk (C)")
+    streams: int = Field(default=32, ge=1, description="parallel streams = batch rows (B)")
+    layout: Literal["batchify"] = Field(
+        default="batchify",
+        description="the split cut into B equal contiguous streams; batch i = chunk i of each",
+    )
+
+
 class TrainingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -36,6 +50,7 @@ class TrainingConfig(BaseModel):
     checkpoint_dir: str = "data/06_models/checkpoints"
     tensorboard_dir: str | None = "data/07_model_output/tensorboard"
     retrain: bool = Field(default=False, description="train again although a run finished")
+    tbptt: TbpttConfig = TbpttConfig()
 
     @model_validator(mode="after")
     def _sane_minimum(self):

@@ -36,13 +36,16 @@ def train(
     """
     import keras
 
+    from lstm_pipeline.training.feeds import feed_for
     from lstm_pipeline.windows.reader import ShardSet
 
     train_set, val_set = (
         d if isinstance(d, ShardSet) else ShardSet(d) for d in (train_dir, val_dir)
     )
     _check_precision(model, config)
-    steps_per_epoch = _steps_per_epoch(train_set.windows_total, config)
+    feed = feed_for(train_set, val_set, config, seed)
+    feed.check_model(model)
+    steps_per_epoch = feed.steps_per_epoch
     total_updates = config.epochs * math.ceil(steps_per_epoch / config.accumulation_steps)
     run_id = fingerprint(
         config.fingerprint_fields(),
@@ -86,60 +89,30 @@ def train(
         state = TrainerState(fingerprint=run_id)
         _compile(model, config, total_updates)
 
-    _run_epochs(
-        model,
-        state,
-        store,
-        train_set,
-        val_set,
-        config,
-        seed,
-        steps_per_epoch,
-        extra_callbacks,
-        verbose,
-    )
+    _run_epochs(model, state, store, feed, config, extra_callbacks, verbose)
     return model, state.history
 
 
-def _run_epochs(
-    model, state, store, train_set, val_set, config, seed, steps_per_epoch, extra, verbose
-):
+def _run_epochs(model, state, store, feed, config, extra, verbose):
     import keras
 
     from lstm_pipeline.training.callbacks import EpochProgress, OneEpoch, StepCheckpoint
     from lstm_pipeline.training.optimizers import current_learning_rate, inner_optimizer
-    from lstm_pipeline.windows.reader import make_dataset
 
     if verbose == "auto":
         import sys
 
         verbose = 1 if sys.stdout.isatty() else 2
-    import tensorflow as tf
-
-    # known lengths give the progress bar its total and spare Keras's end-of-data guessing
-    validation = make_dataset(val_set, config.batch_size, shuffle=False).apply(
-        tf.data.experimental.assert_cardinality(-(-val_set.windows_total // config.batch_size))
-    )
+    validation = feed.validation_dataset()
     while not state.finished:
         epoch = state.epoch
-        data = (
-            make_dataset(
-                train_set,
-                config.batch_size,
-                shuffle=True,
-                seed=seed,
-                epoch=epoch,
-                drop_remainder=True,  # equal micro-batches: accumulation averages exactly
-            )
-            .take(steps_per_epoch)
-            .skip(state.batches_done)
-            .apply(tf.data.experimental.assert_cardinality(steps_per_epoch - state.batches_done))
-        )
+        data = feed.train_dataset(epoch, state.batches_done)
         progress = EpochProgress(state, config)
         callbacks = [
             progress,
             StepCheckpoint(store, state, config.checkpoint_every_steps),
             OneEpoch(),
+            *feed.callbacks(state),
         ]
         if config.tensorboard_dir:
             callbacks.append(keras.callbacks.TensorBoard(config.tensorboard_dir))
@@ -159,7 +132,7 @@ def _run_epochs(
             "val_loss": val_loss,
             "learning_rate": current_learning_rate(model.optimizer),
             "optimizer_updates": state.updates,
-            "samples_per_s": progress.batches_this_call * config.batch_size / progress.seconds
+            "samples_per_s": progress.batches_this_call * feed.batch_size / progress.seconds
             if progress.seconds
             else None,
         }
@@ -241,18 +214,3 @@ def _check_precision(model, config: TrainingConfig) -> None:
             f"{config.precision!r}: run the modelling pipeline again with the same "
             f"training.precision (kedro run --pipelines=modelling,training)."
         )
-
-
-def _steps_per_epoch(windows: int, config: TrainingConfig) -> int:
-    from lstm_pipeline.errors import WindowingError
-
-    steps = windows // config.batch_size
-    if steps == 0:
-        raise WindowingError(
-            f"The train shards hold {windows} windows, fewer than training.batch_size "
-            f"{config.batch_size}: lower the batch size."
-        )
-    return min(steps, config.max_steps_per_epoch or steps)
-
-
-__all__ = ["train"]

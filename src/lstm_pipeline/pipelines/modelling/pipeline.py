@@ -10,7 +10,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 build_untrained_model,
-                inputs=["train_shards", "params:modelling", "params:training.precision"],
+                inputs=["train_shards", "params:modelling", "params:training"],
                 outputs=["untrained_model", "model_summary"],
                 name="build_untrained_model",
                 tags=["tensorflow"],

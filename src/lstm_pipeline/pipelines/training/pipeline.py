@@ -15,6 +15,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "train_shards",
                     "val_shards",
                     "params:training",
+                    "params:modelling",
                     "params:seed",
                 ],
                 outputs=["model", "training_history"],
