@@ -46,8 +46,9 @@ def _stack(spec: ModelSpec, inputs, stateful: bool, horizon: int, n_targets: int
     x = inputs
     for i, width in enumerate(spec.recurrent.units):
         x = recurrent_layer(spec, width, True, f"{spec.cell}_{i + 1}", stateful)(x)
-    dense = keras.layers.Dense(horizon * n_targets, dtype="float32", name="forecast_flat")
-    x = keras.layers.TimeDistributed(dense, dtype="float32", name="forecast_steps")(x)
+    # Dense maps the last axis at every step. Not TimeDistributed, nor a Reshape((-1, ...)):
+    # with either, Keras's traced predict returned one step for a second sequence length
+    x = keras.layers.Dense(horizon * n_targets, dtype="float32", name="forecast_flat")(x)
     if last_only is not None:
         x = keras.layers.Cropping1D((last_only - 1, 0), dtype="float32", name="last_step")(x)
         return keras.layers.Reshape((horizon, n_targets), dtype="float32", name="forecast")(x)
@@ -145,9 +146,7 @@ def predict_stateful(model, values: np.ndarray, chunk_length: int) -> np.ndarray
     outputs = []
     for start in range(0, len(values), chunk_length):
         chunk = np.asarray(values[start : start + chunk_length], np.float32)[None]
-        # a direct call: predict_on_batch reuses a traced function that gets a shorter last
-        # chunk wrong under Reshape((-1, ...)) (seen with Keras 3.15)
-        outputs.append(np.asarray(runner(chunk, training=False))[0])
+        outputs.append(np.asarray(runner.predict_on_batch(chunk))[0])
     if per_step:
         return np.concatenate(outputs)
     return outputs[-1]
