@@ -92,7 +92,7 @@ def test_the_default_pipeline_runs_every_stage(project, monkeypatch):
     monkeypatch.chdir(project)
     bootstrap_project(project)
     assert {"ingestion", "normalisation", "__default__"} <= set(pipelines)
-    stages = set(pipelines) - {"__default__"}
+    stages = set(pipelines) - {"__default__", "planning"}
     default_nodes = {n.name for n in pipelines["__default__"].nodes}
     assert default_nodes == {n.name for s in stages for n in pipelines[s].nodes}
 
@@ -160,3 +160,29 @@ def test_modelling_and_training_write_a_model_that_loads_safely(finished):
     again = run_kedro(finished, "--pipelines=training", "--params", TINY_TRAINING)
     assert again.returncode == 0
     assert "already finished" in again.stdout + again.stderr
+
+
+def test_planning_table_and_plot_and_auto_batch_size(finished):
+    # --params splits at commas (and a conf/local parameters file would stop it merging
+    # dotted keys): the two-point grid goes into this throw-away copy's base parameters
+    (finished / "conf/base/parameters_planning.yml").write_text(
+        "planning:\n  input_lengths: [24]\n  batch_sizes: [16, 8]\n  memory_budget_mb: 100000"
+        "\n  steps: 1\n"
+    )
+    tiny = (
+        f"{SMALL_WINDOWS},modelling.recurrent.units=[4],training.epochs=1,"
+        "training.batch_size=auto,training.memory_budget_mb=100000,training.auto_batch_sizes=[8]"
+    )
+    result = run_kedro(
+        finished, "--pipelines=windowing,modelling,planning,training", "--params", tiny
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    data = finished / "data"
+    plan = json.loads((data / "08_reporting/batch_plan.json").read_text())
+    assert [p["batch_size"] for p in plan["grid"]] == [8, 16] and plan["best"] == {"24": 16}
+    assert (data / "08_reporting/batch_plan.png").read_bytes()[:4] == b"\x89PNG"
+    summary = json.loads((data / "08_reporting/model_summary.json").read_text())
+    assert summary["spec"]["recurrent"]["units"] == [4]
+    report = json.loads((data / "08_reporting/training_history.json").read_text())
+    assert report["settings"]["batch_size"] == 8  # planned: the only candidate, within budget
+    assert (data / "06_models/checkpoints/auto_batch_size.json").is_file()

@@ -109,7 +109,7 @@ class CheckpointStore:
         if not self.folder.is_dir():
             return
         for path in self.folder.iterdir():
-            if path.is_file():
+            if path.is_file() and (path.suffix in (".keras", ".h5") or path.name == STATE):
                 path.unlink()
 
     def _write_state(self, state: TrainerState) -> None:

@@ -25,7 +25,15 @@ class TrainingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     epochs: int = Field(default=5, ge=1)
-    batch_size: int = Field(default=256, ge=1, description="samples per micro-batch")
+    batch_size: int | Literal["auto"] = Field(
+        default=256, description="samples per micro-batch; auto: planned from memory_budget_mb"
+    )
+    memory_budget_mb: float | None = Field(
+        default=None, gt=0, description="peak memory allowed to batch_size: auto"
+    )
+    auto_batch_sizes: list[int] = Field(
+        default=[32, 64, 128, 256, 512, 1024], min_length=1, description="candidates for auto"
+    )
     max_steps_per_epoch: int | None = Field(
         default=None, ge=1, description="cap on micro-batches per epoch (None: every window)"
     )
@@ -51,6 +59,18 @@ class TrainingConfig(BaseModel):
     tensorboard_dir: str | None = "data/07_model_output/tensorboard"
     retrain: bool = Field(default=False, description="train again although a run finished")
     tbptt: TbpttConfig = TbpttConfig()
+
+    @model_validator(mode="after")
+    def _auto_needs_a_budget(self):
+        if isinstance(self.batch_size, int) and self.batch_size < 1:
+            raise ValueError(f"batch_size must be positive or 'auto', got {self.batch_size}")
+        if self.batch_size == "auto" and self.memory_budget_mb is None:
+            raise ValueError("batch_size 'auto' needs memory_budget_mb (MB of peak memory)")
+        if self.batch_size == "auto" and self.tbptt.enabled:
+            raise ValueError(
+                "batch_size 'auto' plans windows; with tbptt the batch is tbptt.streams"
+            )
+        return self
 
     @model_validator(mode="after")
     def _sane_minimum(self):

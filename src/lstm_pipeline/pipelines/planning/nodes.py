@@ -1,0 +1,53 @@
+"""Planning node: measured memory and throughput over input length x batch size."""
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: Kedro runs have no display
+import matplotlib.pyplot as plt
+
+from lstm_pipeline.models import ModelSpec
+from lstm_pipeline.pipelines.planning.params import PlanningParams
+from lstm_pipeline.training.config import TrainingConfig
+from lstm_pipeline.training.planning import plan_batches
+from lstm_pipeline.windows.reader import ShardSet
+
+
+def plan_batch_sizes(
+    train_shards: ShardSet, modelling: ModelSpec, training: TrainingConfig, planning: PlanningParams
+):
+    """The table (JSON) and a plot of length x batch -> peak memory and samples/s."""
+    m = train_shards.manifest
+    plan = plan_batches(
+        modelling,
+        n_features=m.shapes["inputs"][1],
+        horizon=m.horizon,
+        n_targets=len(m.target_columns),
+        input_lengths=planning.input_lengths,
+        batch_sizes=planning.batch_sizes,
+        budget_mb=planning.memory_budget_mb,
+        precision=training.precision,
+        steps=planning.steps,
+    )
+    return plan, plot_plan(plan)
+
+
+def plot_plan(plan: dict):
+    figure, (memory, speed) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for length in sorted({p["input_length"] for p in plan["grid"]}):
+        points = [p for p in plan["grid"] if p["input_length"] == length and p["peak_mb"]]
+        batches = [p["batch_size"] for p in points]
+        memory.plot(batches, [p["peak_mb"] for p in points], marker="o", label=f"L={length}")
+        speed.plot(batches, [p["samples_per_s"] for p in points], marker="o", label=f"L={length}")
+    memory.axhline(plan["memory_budget_mb"], color="red", linestyle="--", label="budget")
+    for axis, title, unit in (
+        (memory, "peak memory", "MB"),
+        (speed, "training throughput", "samples/s"),
+    ):
+        axis.set_xscale("log", base=2)
+        axis.set_xlabel("batch size")
+        axis.set_ylabel(unit)
+        axis.set_title(f"{title} ({plan['device']}, {plan['precision']})")
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.tight_layout()
+    return figure

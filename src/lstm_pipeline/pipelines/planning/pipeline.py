@@ -1,0 +1,19 @@
+"""planning: the configured model x a grid of input lengths and batch sizes -> batch_plan."""
+
+from kedro.pipeline import Node, Pipeline
+
+from lstm_pipeline.pipelines.planning.nodes import plan_batch_sizes
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                plan_batch_sizes,
+                inputs=["train_shards", "params:modelling", "params:training", "params:planning"],
+                outputs=["batch_plan", "batch_plan_plot"],
+                name="plan_batch_sizes",
+                tags=["tensorflow"],
+            )
+        ]
+    )
