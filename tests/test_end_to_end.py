@@ -186,3 +186,22 @@ def test_planning_table_and_plot_and_auto_batch_size(finished):
     report = json.loads((data / "08_reporting/training_history.json").read_text())
     assert report["settings"]["batch_size"] == 8  # planned: the only candidate, within budget
     assert (data / "06_models/checkpoints/auto_batch_size.json").is_file()
+
+
+def test_the_long_sequence_environment_is_valid_and_keeps_the_minute_grid():
+    from kedro.config import OmegaConfigLoader
+
+    from lstm_pipeline.models import ModelSpec
+    from lstm_pipeline.pipelines.ingestion.params import IngestionParams
+    from lstm_pipeline.pipelines.windowing.params import WindowingParams
+    from lstm_pipeline.training.config import TrainingConfig
+    from tests.conftest import REPO
+
+    loader = OmegaConfigLoader(str(REPO / "conf"), base_env="base", default_run_env="long_sequence")
+    params = loader["parameters"]
+    assert IngestionParams(**params["ingestion"]).resample is None
+    windowing = WindowingParams(**params["windowing"])
+    assert windowing.resolved_layout() == "segments"
+    training = TrainingConfig(**params["training"])
+    assert training.tbptt.enabled and training.tbptt.streams == 64
+    assert ModelSpec(**params["modelling"]).architecture in ("lstm", "gru")
