@@ -2,6 +2,7 @@
 
 from lstm_pipeline.datasets.atomic import AtomicJSONDataset, AtomicParquetDataset
 from lstm_pipeline.datasets.keras_model import KerasModelDataset
+from lstm_pipeline.datasets.predictions import StreamedParquetDataset
 from lstm_pipeline.datasets.raw_files import RawFilesDataset
 from lstm_pipeline.datasets.series import SeriesParquetDataset
 from lstm_pipeline.datasets.shards import WindowShardsDataset
@@ -12,5 +13,6 @@ __all__ = [
     "KerasModelDataset",
     "RawFilesDataset",
     "SeriesParquetDataset",
+    "StreamedParquetDataset",
     "WindowShardsDataset",
 ]

@@ -1,0 +1,1 @@
+"""Evaluation: streaming forecast metrics, naive baselines, classification metrics, plots."""

@@ -1,0 +1,13 @@
+"""Validated parameters of the evaluation pipeline (conf/base/parameters_evaluation.yml)."""
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EvaluationParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    seasonal_period: int = Field(default=24, ge=1, description="steps per season (24 hours)")
+    batch_size: int = Field(default=512, ge=1)
+    sample_windows: int = Field(default=4, ge=1, description="test windows plotted")
+    one_step_points: int = Field(default=672, ge=1, description="points of the one-step plot")
+    residual_sample: int = Field(default=50_000, ge=100)
