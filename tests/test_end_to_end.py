@@ -205,3 +205,25 @@ def test_the_long_sequence_environment_is_valid_and_keeps_the_minute_grid():
     training = TrainingConfig(**params["training"])
     assert training.tbptt.enabled and training.tbptt.streams == 64
     assert ModelSpec(**params["modelling"]).architecture in ("lstm", "gru")
+
+
+def test_the_default_run_ends_with_metrics_predictions_plots_and_report(project):
+    result = run_kedro(project, "--params", TINY_TRAINING)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    reporting = project / "data/08_reporting"
+    metrics = json.loads((reporting / "metrics.json").read_text())
+    assert set(metrics["baselines"]) == {"persistence", "seasonal_naive", "train_mean"}
+    assert len(metrics["model"]["per_horizon_step"]["mae"]) == 6
+    predictions = pd.read_parquet(project / "data/07_model_output/predictions.parquet")
+    assert len(predictions) == metrics["windows"] * 6
+    for plot in (
+        "learning_curves",
+        "forecast_windows",
+        "one_step",
+        "error_by_horizon",
+        "residuals",
+    ):
+        assert (reporting / f"{plot}.png").read_bytes()[:4] == b"\x89PNG", plot
+    assert json.loads((reporting / "evaluation_plotly.json").read_text())["data"]
+    report = (reporting / "report.md").read_text()
+    assert "| seasonal_naive |" in report and "(forecast_windows.png)" in report

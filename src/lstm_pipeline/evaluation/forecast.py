@@ -82,7 +82,11 @@ def evaluate_forecasts(
     total = len(ends)
     picks = set(np.linspace(0, total - 1, sample_windows).astype(int).tolist()) if total else set()
 
-    errors = {name: ForecastErrors(horizon, len(targets)) for name in ("model", *BASELINES)}
+    center, spread = scaler.parameters(targets)
+    tolerance = 1e-6 * (np.abs(center) + np.abs(spread))  # float32 storage of scaled values
+    errors = {
+        name: ForecastErrors(horizon, len(targets), tolerance) for name in ("model", *BASELINES)
+    }
     samples = {"windows": [], "one_step": {"end_ns": [], "actual": [], "predicted": []}}
     residuals: list[np.ndarray] = []
     rng = np.random.default_rng(seed)

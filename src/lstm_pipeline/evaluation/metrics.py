@@ -11,7 +11,10 @@ import numpy as np
 class ForecastErrors:
     """Running sums for forecasts of shape (windows, horizon, targets)."""
 
-    def __init__(self, horizon: int, targets: int) -> None:
+    def __init__(self, horizon: int, targets: int, zero_tolerance=0.0) -> None:
+        # values are stored scaled in float32: a true zero comes back as about +-1e-6 after
+        # the inverse transform, so "zero" means within this tolerance (per target)
+        self.zero_tolerance = np.broadcast_to(np.asarray(zero_tolerance, np.float64), (targets,))
         shape = (horizon, targets)
         self.count = np.zeros(shape, np.int64)
         self.abs_sum = np.zeros(shape)
@@ -30,8 +33,9 @@ class ForecastErrors:
         self.count += valid.sum(axis=0)
         self.abs_sum += np.abs(error).sum(axis=0)
         self.sq_sum += (error**2).sum(axis=0)
-        nonzero = valid & (actual != 0)
-        self.zero_actuals += (valid & (actual == 0)).sum(axis=0)
+        zero = np.abs(actual) <= self.zero_tolerance
+        nonzero = valid & ~zero
+        self.zero_actuals += (valid & zero).sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             ape = np.where(nonzero, np.abs(error) / np.abs(actual), 0.0)
             denominator = np.abs(actual) + np.abs(forecast)

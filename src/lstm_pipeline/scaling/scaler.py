@@ -105,7 +105,7 @@ class Scaler:
         self.fitted = fitted
         self.columns: list[str] = list(fitted["columns"])
 
-    def _params(self, columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def parameters(self, columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         unknown = [c for c in columns if c not in self.fitted["center"]]
         if unknown:
             raise KeyError(
@@ -117,7 +117,7 @@ class Scaler:
 
     def scale(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Scale each fitted column; the result is float32."""
-        center, scale = self._params(self.columns)
+        center, scale = self.parameters(self.columns)
         values = (frame[self.columns].to_numpy(np.float64) - center) / scale
         return pd.DataFrame(values.astype(np.float32), index=frame.index, columns=self.columns)
 
@@ -129,7 +129,7 @@ class Scaler:
 
     def inverse_transform(self, values: np.ndarray, columns: Sequence[str]) -> np.ndarray:
         """Back to original units; the last axis of ``values`` follows ``columns``."""
-        center, scale = self._params(columns)
+        center, scale = self.parameters(columns)
         return (np.asarray(values, dtype=np.float64) * scale + center).astype(np.float32)
 
 
