@@ -224,6 +224,6 @@ def test_the_default_run_ends_with_metrics_predictions_plots_and_report(project)
         "residuals",
     ):
         assert (reporting / f"{plot}.png").read_bytes()[:4] == b"\x89PNG", plot
-    assert json.loads((reporting / "evaluation_plotly.json").read_text())["data"]
+        assert json.loads((reporting / f"plotly/{plot}.json").read_text())["data"], plot
     report = (reporting / "report.md").read_text()
     assert "| seasonal_naive |" in report and "(forecast_windows.png)" in report

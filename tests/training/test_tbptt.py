@@ -168,7 +168,7 @@ def test_states_reset_at_each_epoch_and_before_validation(shards, tmp_path):
     assert probe.val == [0, 0]
 
 
-@pytest.mark.parametrize("precision", ["float32", "mixed_float16"])
+@pytest.mark.parametrize("precision", ["float32", "mixed_float16", "mixed_bfloat16"])
 def test_tbptt_with_accumulation_resumes_exactly(shards, tmp_path, precision):
     settings = {"epochs": 2, "accumulation_steps": 2, "precision": precision}
     whole, history = train(

@@ -122,26 +122,47 @@ def confusion_matrix_figure(matrix, labels):
     return figure
 
 
-def plotly_forecast_overview(metrics: dict, samples: dict, history: dict):
-    """One interactive figure for kedro-viz: error by horizon and the one-step series."""
+def plotly_versions(metrics: dict, samples: dict, history: dict) -> dict:
+    """Interactive twins of the PNG plots, for kedro-viz previews: name -> plotly Figure."""
     import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
 
-    figure = make_subplots(
-        rows=3, cols=1, subplot_titles=("MAE by horizon step", "One step ahead", "Learning curves")
-    )
+    def figure(title, x_title, y_title):
+        fig = go.Figure()
+        fig.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title)
+        return fig
+
+    curves = figure("Learning curves", "epoch", "loss (normalised units)")
+    for key in ("loss", "val_loss"):
+        curves.add_scatter(x=history.get("epoch", []), y=history.get(key, []), name=key)
+
+    horizon = figure("Error by horizon step", "horizon step", "MAE (original units)")
     for name, result in {"model": metrics["model"], **metrics["baselines"]}.items():
         mae = result["per_horizon_step"]["mae"]
-        figure.add_trace(go.Scatter(x=list(range(1, len(mae) + 1)), y=mae, name=name), 1, 1)
+        horizon.add_scatter(x=list(range(1, len(mae) + 1)), y=mae, name=name)
+
     one = samples["one_step"]
     times = pd.to_datetime(one["end_ns"]).astype(str).tolist()
-    figure.add_trace(go.Scatter(x=times, y=[a[0] for a in one["actual"]], name="actual"), 2, 1)
-    figure.add_trace(
-        go.Scatter(x=times, y=[p[0] for p in one["predicted"]], name="predicted"), 2, 1
-    )
-    for key in ("loss", "val_loss"):
-        figure.add_trace(
-            go.Scatter(x=history.get("epoch", []), y=history.get(key, []), name=key), 3, 1
-        )
-    figure.update_layout(height=900, title="Evaluation")
-    return figure
+    series = figure("One step ahead over the test split", "time", samples["targets"][0])
+    series.add_scatter(x=times, y=[a[0] for a in one["actual"]], name="actual")
+    series.add_scatter(x=times, y=[p[0] for p in one["predicted"]], name="one step ahead")
+
+    windows = figure("Test windows", "steps from the last input", samples["targets"][0])
+    for number, window in enumerate(samples["windows"]):
+        steps = list(range(1, len(window["actual"]) + 1))
+        for name in ("actual", "model", "persistence", "seasonal_naive"):
+            windows.add_scatter(
+                x=steps,
+                y=[v[0] for v in window[name]],
+                name=f"{name} (window {number + 1})",
+                legendgroup=str(number),
+            )
+
+    residuals = figure("Residuals", "predicted - actual (original units)", "count")
+    residuals.add_histogram(x=samples["residuals"], nbinsx=80, name="residuals")
+    return {
+        "learning_curves": curves,
+        "error_by_horizon": horizon,
+        "one_step": series,
+        "forecast_windows": windows,
+        "residuals": residuals,
+    }

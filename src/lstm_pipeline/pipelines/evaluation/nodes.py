@@ -50,15 +50,20 @@ def evaluate_test_split(
 
 
 def plot_evaluation(metrics: dict, samples: dict, training_history: dict):
+    """PNG figures (matplotlib) and their interactive Plotly twins (kedro-viz previews)."""
     history = training_history["history"]
+    interactive = plots.plotly_versions(metrics, samples, history)
     return (
         plots.learning_curves(history),
         plots.forecast_windows(samples),
         plots.one_step_series(samples),
         plots.error_by_horizon(metrics),
         plots.residual_distribution(samples),
-        plots.plotly_forecast_overview(metrics, samples, history),
+        *(interactive[name] for name in PLOT_NAMES),
     )
+
+
+PLOT_NAMES = ("learning_curves", "forecast_windows", "one_step", "error_by_horizon", "residuals")
 
 
 def write_report(metrics: dict, training_history: dict, model_summary: dict) -> str:

@@ -3,6 +3,7 @@
 from kedro.pipeline import Node, Pipeline
 
 from lstm_pipeline.pipelines.evaluation.nodes import (
+    PLOT_NAMES,
     evaluate_test_split,
     plot_evaluation,
     write_report,
@@ -23,12 +24,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                 plot_evaluation,
                 inputs=["metrics", "evaluation_samples", "training_history"],
                 outputs=[
-                    "learning_curves_plot",
-                    "forecast_windows_plot",
-                    "one_step_plot",
-                    "error_by_horizon_plot",
-                    "residuals_plot",
-                    "evaluation_plotly",
+                    *(f"{name}_plot" for name in PLOT_NAMES),
+                    *(f"{name}_plotly" for name in PLOT_NAMES),
                 ],
                 name="plot_evaluation",
             ),
