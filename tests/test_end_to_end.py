@@ -85,6 +85,28 @@ def test_impossible_split_stops_before_any_node_runs(project):
     assert not (project / "data/02_intermediate/series.parquet").exists()
 
 
+def test_nothing_travels_between_nodes_in_memory(project, monkeypatch):
+    """kedro-airflow runs each node in its own process: every dataset must be a file (an
+    undeclared one would be a MemoryDataset at run time; catalog.get gives None for it)."""
+    from kedro.framework.project import pipelines
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    monkeypatch.chdir(project)
+    bootstrap_project(project)
+    names = set().union(*(p.datasets() for p in pipelines.values()))
+    with KedroSession.create(project_path=project) as session:
+        catalog = session.load_context().catalog
+        in_memory = [
+            n
+            for n in names
+            if not n.startswith("params:")
+            and n != "parameters"
+            and type(catalog.get(n)).__name__ in ("MemoryDataset", "NoneType")
+        ]
+    assert in_memory == []
+
+
 def test_the_default_pipeline_runs_every_stage(project, monkeypatch):
     from kedro.framework.project import pipelines
     from kedro.framework.startup import bootstrap_project
