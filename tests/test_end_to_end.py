@@ -249,3 +249,61 @@ def test_the_default_run_ends_with_metrics_predictions_plots_and_report(project)
         assert json.loads((reporting / f"plotly/{plot}.json").read_text())["data"], plot
     report = (reporting / "report.md").read_text()
     assert "| seasonal_naive |" in report and "(forecast_windows.png)" in report
+
+
+def test_a_killed_training_run_resumes_to_the_same_weights(finished, tmp_path):
+    """SIGKILL the `kedro run` mid-training, run the same command again, and compare with a
+    run never interrupted (in a copy of the project)."""
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import keras
+
+    params = (
+        f"{TINY_TRAINING},training.epochs=12,training.checkpoint_every_steps=2,"
+        "training.early_stopping_patience=100"
+    )
+    prepared = run_kedro(finished, "--pipelines=windowing,modelling", "--params", params)
+    assert prepared.returncode == 0, prepared.stderr[-3000:]
+    twin = tmp_path / "twin"
+    shutil.copytree(finished, twin)
+
+    state = finished / "data/06_models/checkpoints/state.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kedro", "run", "--pipelines=training", "--params", params],
+        cwd=finished,
+        env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if json.loads(state.read_text())["epoch"] >= 3:
+                break
+        except (FileNotFoundError, json.JSONDecodeError, KeyError):
+            pass
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL
+    assert not json.loads(state.read_text())["finished"]
+    assert not (finished / "data/06_models/model.keras").exists()
+
+    resumed = run_kedro(finished, "--pipelines=training", "--params", params)
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    assert "Resuming from" in resumed.stdout + resumed.stderr
+    uninterrupted = run_kedro(twin, "--pipelines=training", "--params", params)
+    assert uninterrupted.returncode == 0
+
+    a = keras.saving.load_model(finished / "data/06_models/model.keras", safe_mode=True)
+    b = keras.saving.load_model(twin / "data/06_models/model.keras", safe_mode=True)
+    for x, y in zip(a.get_weights(), b.get_weights(), strict=True):
+        np.testing.assert_array_equal(x, y)
+    history = json.loads((finished / "data/08_reporting/training_history.json").read_text())
+    twin_history = json.loads((twin / "data/08_reporting/training_history.json").read_text())
+    assert history["history"]["val_loss"] == twin_history["history"]["val_loss"]
