@@ -1,11 +1,11 @@
 """Catalog entry for a Keras 3 ``.keras`` model, saved atomically, loaded with safe_mode."""
 
-import os
-import uuid
 from pathlib import Path
 from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
+
+from lstm_pipeline.files import write_atomically
 
 
 class KerasModelDataset(AbstractDataset):
@@ -37,14 +37,7 @@ class KerasModelDataset(AbstractDataset):
         return keras.saving.load_model(self._filepath, compile=self._compile, safe_mode=True)
 
     def save(self, data) -> None:
-        self._filepath.parent.mkdir(parents=True, exist_ok=True)
-        # Keras picks the format from the suffix: keep ".keras" last
-        temporary = self._filepath.with_name(f".{uuid.uuid4().hex[:8]}.{self._filepath.name}")
-        try:
-            data.save(temporary)
-            os.replace(temporary, self._filepath)
-        finally:
-            temporary.unlink(missing_ok=True)
+        write_atomically(self._filepath, data.save)
 
     def _exists(self) -> bool:
         return self._filepath.is_file()

@@ -2,7 +2,6 @@
 
 import os
 import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 from kedro.io import AbstractDataset, DatasetError
 from kedro_datasets._typing import TablePreview
+
+from lstm_pipeline.files import write_atomically
 
 
 class StreamedParquetDataset(AbstractDataset):
@@ -34,22 +35,17 @@ class StreamedParquetDataset(AbstractDataset):
         return pq.ParquetFile(self._filepath)
 
     def save(self, data) -> None:
-        self._filepath.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self._filepath.with_name(f".{self._filepath.name}.{uuid.uuid4().hex[:8]}")
-        try:
-            if isinstance(data, pd.DataFrame):
-                data.to_parquet(temporary)
-            elif isinstance(data, str | os.PathLike):
-                shutil.copyfile(data, temporary)  # may cross file systems: copy, then rename
-                Path(data).unlink(missing_ok=True)
-            else:
-                raise DatasetError(
-                    f"{self._filepath}: expected a Parquet file path or a DataFrame, got "
-                    f"{type(data).__name__}"
-                )
-            os.replace(temporary, self._filepath)
-        finally:
-            temporary.unlink(missing_ok=True)
+        if isinstance(data, pd.DataFrame):
+            write_atomically(self._filepath, data.to_parquet)
+        elif isinstance(data, str | os.PathLike):
+            # may cross file systems: copy beside the target, rename, then drop the source
+            write_atomically(self._filepath, lambda target: shutil.copyfile(data, target))
+            Path(data).unlink(missing_ok=True)
+        else:
+            raise DatasetError(
+                f"{self._filepath}: expected a Parquet file path or a DataFrame, got "
+                f"{type(data).__name__}"
+            )
 
     def _exists(self) -> bool:
         return self._filepath.is_file()

@@ -10,11 +10,11 @@ atomically after it, so a kill at any moment leaves a consistent pair.
 import hashlib
 import json
 import logging
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from lstm_pipeline.errors import CheckpointError
+from lstm_pipeline.files import write_atomically
 
 logger = logging.getLogger(__name__)
 STATE = "state.json"
@@ -64,9 +64,8 @@ class CheckpointStore:
 
     def save(self, model, state: TrainerState, tag: str) -> None:
         """Write the model as ``<tag>.keras``, then point ``state.json`` at it."""
-        self.folder.mkdir(parents=True, exist_ok=True)
         name = f"{tag}.keras"
-        _atomic(self.folder / name, model.save)
+        write_atomically(self.folder / name, model.save)
         previous = state.model_file
         state.model_file = name
         state.seed_states = seed_states(model)
@@ -75,9 +74,8 @@ class CheckpointStore:
             (self.folder / previous).unlink(missing_ok=True)
 
     def save_best_weights(self, model, state: TrainerState, tag: str) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
         name = f"best-{tag}.weights.h5"
-        _atomic(self.folder / name, model.save_weights)
+        write_atomically(self.folder / name, model.save_weights)
         previous = state.best_weights_file
         state.best_weights_file = name
         if previous and previous != name:
@@ -114,20 +112,10 @@ class CheckpointStore:
 
     def _write_state(self, state: TrainerState) -> None:
         text = json.dumps(asdict(state), indent=2)
-        _atomic(self.folder / STATE, lambda target: Path(target).write_text(text))
+        write_atomically(self.folder / STATE, lambda target: Path(target).write_text(text))
         for name in self._stale:
             (self.folder / name).unlink(missing_ok=True)
         self._stale.clear()
-
-
-def _atomic(path: Path, write) -> None:
-    # keep the real suffix: Keras picks the file format from it
-    temporary = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    try:
-        write(str(temporary))
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def _extra_variables(model) -> list:

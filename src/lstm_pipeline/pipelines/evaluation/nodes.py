@@ -1,6 +1,7 @@
 """Evaluation nodes: test-split metrics and predictions, plots, and the Markdown report."""
 
 import logging
+import os
 import tempfile
 from pathlib import Path
 
@@ -24,7 +25,9 @@ def evaluate_test_split(
 ):
     """Metrics (model and baselines on the same windows), the predictions table (written
     batch by batch to a temporary file the dataset renames into place) and plot samples."""
-    predictions = Path(tempfile.mkdtemp(prefix="predictions-")) / "predictions.parquet"
+    handle, name = tempfile.mkstemp(prefix="predictions-", suffix=".parquet")
+    os.close(handle)  # pyarrow's writer reopens it; the dataset moves it into place
+    predictions = Path(name)
     result = evaluate_forecasts(
         model,
         test_shards,
