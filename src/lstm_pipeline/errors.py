@@ -59,3 +59,16 @@ class TrainingDivergedError(LstmPipelineError):
 
 class CheckpointError(LstmPipelineError):
     """A checkpoint that cannot be resumed from."""
+
+
+class SettingsError(LstmPipelineError, ValueError):
+    """Parameters that are invalid alone or together; lists every problem at once."""
+
+
+class LockHeldError(LstmPipelineError):
+    """Another running process is writing the same artifact (shard folder, checkpoints)."""
+
+
+class GenerationMismatchError(LstmPipelineError):
+    """Inputs of a node come from different runs of a stage (a mixture a killed or
+    concurrent run left behind), or a model meets other shards than it was trained on."""

@@ -34,7 +34,8 @@ def test_save_then_load_gives_a_lazy_verified_handle(saved):
     assert dataset.exists()
     preview = json.loads(dataset.preview())
     assert preview["format"] == "hdf5" and "segments" not in preview
-    assert [p.name for p in folder.parent.iterdir()] == ["train_shards"]  # no temp folder left
+    # no temporary or retired folder left; only the folder and its lock file
+    assert sorted(p.name for p in folder.parent.iterdir()) == [".train_shards.lock", "train_shards"]
 
 
 @pytest.mark.parametrize("fmt", ["hdf5", "tfrecord"])
@@ -56,7 +57,7 @@ def test_a_crash_mid_write_leaves_the_previous_shards_intact(split, tmp_path, mo
     with pytest.raises(DatasetError, match="disk full"):
         dataset.save(windowing_job(path, segment_rows=200))
     assert snapshot(tmp_path / "train_shards") == before
-    assert [p.name for p in tmp_path.iterdir()] == ["train_shards"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".train_shards.lock", "train_shards"]
     dataset.load()  # still verifies
 
 

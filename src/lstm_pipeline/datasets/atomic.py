@@ -1,19 +1,21 @@
 """Catalog datasets whose save is atomic on local disk.
 
 kedro-datasets writes straight into the target file, so a crash or a full disk mid-save
-leaves a truncated artifact. These subclasses write to a hidden temporary file beside the
-target and rename it into place: the previous artifact stays byte-identical until the new
-one is complete.
+leaves a truncated artifact. These subclasses write through :func:`lstm_pipeline.files.
+atomic_target`: a hidden temporary beside the target, renamed into place when complete, so
+the previous artifact stays byte-identical until the new one is whole.
 """
 
-import os
-import uuid
-from contextlib import suppress
 from pathlib import PurePosixPath
 from typing import Any
 
 from kedro_datasets.json import JSONDataset
+from kedro_datasets.matplotlib import MatplotlibDataset
 from kedro_datasets.pandas import ParquetDataset
+from kedro_datasets.plotly import JSONDataset as PlotlyJSONDataset
+from kedro_datasets.text import TextDataset
+
+from lstm_pipeline.files import atomic_target
 
 
 class AtomicSaveMixin:
@@ -25,16 +27,12 @@ class AtomicSaveMixin:
             super().save(data)
             return
         final = self._filepath
-        temporary = PurePosixPath(final.parent, f".{final.name}.{uuid.uuid4().hex[:8]}.tmp")
-        self._fs.makedirs(str(final.parent), exist_ok=True)
-        self._filepath = temporary
-        try:
-            super().save(data)
-            os.replace(str(temporary), str(final))
-        finally:
-            self._filepath = final
-            with suppress(FileNotFoundError):
-                os.remove(str(temporary))
+        with atomic_target(str(final)) as temporary:
+            self._filepath = PurePosixPath(temporary)
+            try:
+                super().save(data)
+            finally:
+                self._filepath = final
         self._invalidate_cache()
 
 
@@ -44,3 +42,15 @@ class AtomicParquetDataset(AtomicSaveMixin, ParquetDataset):
 
 class AtomicJSONDataset(AtomicSaveMixin, JSONDataset):
     """``json.JSONDataset`` with an atomic local save."""
+
+
+class AtomicTextDataset(AtomicSaveMixin, TextDataset):
+    """``text.TextDataset`` with an atomic local save."""
+
+
+class AtomicPlotlyDataset(AtomicSaveMixin, PlotlyJSONDataset):
+    """``plotly.JSONDataset`` with an atomic local save."""
+
+
+class AtomicMatplotlibDataset(AtomicSaveMixin, MatplotlibDataset):
+    """``matplotlib.MatplotlibDataset`` (one figure) with an atomic local save."""

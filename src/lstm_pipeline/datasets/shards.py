@@ -1,23 +1,23 @@
 """Catalog entry for a folder of window shards (HDF5 or TFRecord) plus manifest.json."""
 
 import json
-import os
-import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
 from kedro_datasets._typing import JSONPreview
 
+from lstm_pipeline.files import atomic_target, exclusive_lock, recover
 from lstm_pipeline.windows.manifest import MANIFEST
 from lstm_pipeline.windows.reader import ShardSet
 from lstm_pipeline.windows.writing import WindowingJob
 
 
 class WindowShardsDataset(AbstractDataset[WindowingJob, ShardSet]):
-    """Save runs a :class:`WindowingJob` (streaming, into a temporary folder renamed into
-    place); load returns a verified, lazy :class:`ShardSet` for ``make_dataset``.
+    """Save runs a :class:`WindowingJob` (streaming, into a temporary folder swapped into
+    place, under a lock on the folder: a second writer fails at once naming the first);
+    load returns a verified, lazy :class:`ShardSet` for ``make_dataset``. Both first clear
+    what a killed run left: a folder retired by a half-done swap is put back.
 
     Example catalog entry::
 
@@ -42,31 +42,17 @@ class WindowShardsDataset(AbstractDataset[WindowingJob, ShardSet]):
         self.metadata = metadata
 
     def load(self) -> ShardSet:
+        recover(self._path)
         return ShardSet(self._path, verify=self._verify)
 
     def save(self, data: WindowingJob) -> None:
         if not isinstance(data, WindowingJob):
             raise DatasetError(f"{self._path}: expected a WindowingJob, got {type(data).__name__}")
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        token = uuid.uuid4().hex[:8]
-        temporary = self._path.with_name(f".{self._path.name}.tmp-{token}")
-        retired = self._path.with_name(f".{self._path.name}.old-{token}")
-        try:
+        with exclusive_lock(self._path), atomic_target(self._path) as temporary:
             data.write(temporary, fmt=self._format)
-            # a folder cannot be replaced in one rename: retire the old one, then swap
-            if self._path.exists():
-                os.rename(self._path, retired)
-            try:
-                os.rename(temporary, self._path)
-            except OSError:
-                if retired.exists():
-                    os.rename(retired, self._path)
-                raise
-        finally:
-            shutil.rmtree(temporary, ignore_errors=True)
-        shutil.rmtree(retired, ignore_errors=True)
 
     def _exists(self) -> bool:
+        recover(self._path)
         return (self._path / MANIFEST).is_file()
 
     def _describe(self) -> dict[str, Any]:

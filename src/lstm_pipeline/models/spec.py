@@ -2,17 +2,15 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from lstm_pipeline.parameters import StrictModel
 
 Architecture = Literal["lstm", "gru", "conv_rnn", "hierarchical", "attention"]
 Precision = Literal["float32", "mixed_float16", "mixed_bfloat16"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RecurrentSpec(_Strict):
+class RecurrentSpec(StrictModel):
     """The recurrent stack. ``cell`` applies to conv_rnn, hierarchical and attention; the
     ``lstm`` and ``gru`` architectures are stacks of that cell."""
 
@@ -29,7 +27,7 @@ class RecurrentSpec(_Strict):
         return self
 
 
-class ConvSpec(_Strict):
+class ConvSpec(StrictModel):
     """conv_rnn's Conv1D front-end, which shortens the sequence before the recurrent layers."""
 
     filters: list[int] = Field(default=[32], min_length=1)
@@ -49,21 +47,23 @@ class ConvSpec(_Strict):
         return self
 
 
-class HierarchicalSpec(_Strict):
+class HierarchicalSpec(StrictModel):
     """A lower recurrent layer over each chunk, the recurrent stack over chunk summaries."""
 
     chunk_length: int = Field(default=24, ge=1)
     lower_units: int = Field(default=32, ge=1)
 
 
-class AttentionSpec(_Strict):
+class AttentionSpec(StrictModel):
     """Multi-head attention pooling: the last encoder step queries every encoder step."""
 
     heads: int = Field(default=4, ge=1)
     key_dim: int = Field(default=16, ge=1)
 
 
-class ModelSpec(_Strict):
+class ModelSpec(StrictModel):
+    parameter_key = "modelling"
+
     architecture: Architecture = "lstm"
     task: Literal["forecast", "classification"] = "forecast"
     recurrent: RecurrentSpec = RecurrentSpec()

@@ -2,15 +2,14 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from lstm_pipeline.models.spec import Precision
+from lstm_pipeline.parameters import StrictModel
 
 
-class TbpttConfig(BaseModel):
+class TbpttConfig(StrictModel):
     """Truncated backpropagation through time with stateful recurrent layers."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = False
     chunk_length: int = Field(default=256, ge=1, description="steps per chunk (C)")
@@ -21,8 +20,8 @@ class TbpttConfig(BaseModel):
     )
 
 
-class TrainingConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class TrainingConfig(StrictModel):
+    parameter_key = "training"
 
     epochs: int = Field(default=5, ge=1)
     batch_size: int | Literal["auto"] = Field(

@@ -1,10 +1,12 @@
 """Validated parameters of the evaluation pipeline (conf/base/parameters_evaluation.yml)."""
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from lstm_pipeline.parameters import StrictModel
 
 
-class EvaluationParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class EvaluationParams(StrictModel):
+    parameter_key = "evaluation"
 
     seasonal_period: int = Field(default=24, ge=1, description="steps per season (24 hours)")
     batch_size: int = Field(default=512, ge=1)

@@ -7,13 +7,11 @@ so a wrong type or an impossible combination stops the run with the parameter's 
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from lstm_pipeline.parameters import StrictModel
 
 Aggregation = Literal["mean", "sum", "last", "first", "min", "max", "median"]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _check_duration(value: str | None, name: str) -> str | None:
@@ -30,7 +28,7 @@ def _check_duration(value: str | None, name: str) -> str | None:
     return value
 
 
-class TimestampParams(_Strict):
+class TimestampParams(StrictModel):
     """One timestamp column, or a date column and a time column joined with a space."""
 
     column: str | None = None
@@ -50,7 +48,7 @@ class TimestampParams(_Strict):
         return self
 
 
-class MissingParams(_Strict):
+class MissingParams(StrictModel):
     policy: Literal["interpolate", "ffill", "seasonal", "drop", "error"] = "interpolate"
     max_gap: str = Field(default="60min", description="longest gap that is filled")
     period: str | None = Field(default=None, description="season for policy 'seasonal', e.g. 1D")
@@ -73,7 +71,7 @@ class MissingParams(_Strict):
         return self
 
 
-class ResampleParams(_Strict):
+class ResampleParams(StrictModel):
     frequency: str
     aggregation: Aggregation = "mean"
     per_column: dict[str, Aggregation] = Field(default_factory=dict)
@@ -84,7 +82,9 @@ class ResampleParams(_Strict):
         return _check_duration(value, "ingestion.resample.frequency")
 
 
-class IngestionParams(_Strict):
+class IngestionParams(StrictModel):
+    parameter_key = "ingestion"
+
     timestamp: TimestampParams
     features: list[str] | None = Field(
         default=None, description="feature columns; None takes every numeric column"

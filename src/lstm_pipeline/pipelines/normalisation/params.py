@@ -3,14 +3,12 @@
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from lstm_pipeline.parameters import StrictModel
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SplitParams(_Strict):
+class SplitParams(StrictModel):
     """Chronological split, by fractions of the rows or at two timestamps."""
 
     method: Literal["fractions", "timestamps"] = "fractions"
@@ -42,7 +40,7 @@ class SplitParams(_Strict):
         return self
 
 
-class PCAParams(_Strict):
+class PCAParams(StrictModel):
     """Optional PCA of some features, fitted on the scaled train split."""
 
     enabled: bool = False
@@ -59,7 +57,9 @@ class PCAParams(_Strict):
         return self
 
 
-class NormalisationParams(_Strict):
+class NormalisationParams(StrictModel):
+    parameter_key = "normalisation"
+
     split: SplitParams = Field(default_factory=SplitParams)
     scaler: Literal["standard", "minmax", "robust", "none"] = "standard"
     pca: PCAParams = Field(default_factory=PCAParams)

@@ -1,10 +1,12 @@
 """Validated parameters of the planning pipeline (conf/base/parameters_planning.yml)."""
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from lstm_pipeline.parameters import StrictModel
 
 
-class PlanningParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class PlanningParams(StrictModel):
+    parameter_key = "planning"
 
     input_lengths: list[int] = Field(default=[168, 720, 1440], min_length=1)
     batch_sizes: list[int] = Field(default=[32, 64, 128, 256, 512], min_length=1)

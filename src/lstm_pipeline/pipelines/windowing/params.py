@@ -2,11 +2,13 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from lstm_pipeline.parameters import StrictModel
 
 
-class WindowingParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class WindowingParams(StrictModel):
+    parameter_key = "windowing"
 
     input_length: int = Field(default=168, ge=1, description="timesteps fed to the model")
     horizon: int = Field(default=24, ge=1, description="steps predicted")
