@@ -1,22 +1,21 @@
-"""Modelling node: the train shards' window shapes + model parameters -> an untrained model."""
+"""Modelling node: the windows' shapes (windowing record) + model parameters -> an untrained
+model."""
 
 import logging
 
 from lstm_pipeline.models import ModelSpec, build_model, summarize
 from lstm_pipeline.models.sequence import build_sequence_model
 from lstm_pipeline.training.config import TrainingConfig
-from lstm_pipeline.windows.reader import ShardSet
 
 logger = logging.getLogger(__name__)
 
 
-def build_untrained_model(train_shards: ShardSet, modelling: ModelSpec, training: TrainingConfig):
+def build_untrained_model(windowing_record: dict, modelling: ModelSpec, training: TrainingConfig):
     """Build the configured architecture for the shards' input and target shapes, under the
     training precision (layers keep their dtype policy when saved). With truncated BPTT:
     the stateful per-step model, batch = streams, chunk_length steps per call."""
-    m = train_shards.manifest
-    input_length, n_features = m.shapes["inputs"]
-    horizon, n_targets = m.shapes["targets"]
+    input_length, n_features = windowing_record["shapes"]["inputs"]
+    horizon, n_targets = windowing_record["shapes"]["targets"]
     if training.tbptt.enabled:
         steps = training.tbptt.chunk_length
         model = build_sequence_model(

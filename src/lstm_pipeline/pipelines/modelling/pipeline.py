@@ -1,4 +1,4 @@
-"""modelling: train shard manifest + parameters -> untrained_model, model_summary."""
+"""modelling: windowing record (window shapes) + parameters -> untrained_model, model_summary."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -10,7 +10,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 build_untrained_model,
-                inputs=["train_shards", "params:modelling", "params:training"],
+                inputs=["windowing_record", "params:modelling", "params:training"],
                 outputs=["untrained_model", "model_summary"],
                 name="build_untrained_model",
                 tags=["tensorflow"],

@@ -9,19 +9,20 @@ from lstm_pipeline.models import ModelSpec
 from lstm_pipeline.pipelines.planning.params import PlanningParams
 from lstm_pipeline.training.config import TrainingConfig
 from lstm_pipeline.training.planning import plan_batches
-from lstm_pipeline.windows.reader import ShardSet
 
 
 def plan_batch_sizes(
-    train_shards: ShardSet, modelling: ModelSpec, training: TrainingConfig, planning: PlanningParams
+    windowing_record: dict,
+    modelling: ModelSpec,
+    training: TrainingConfig,
+    planning: PlanningParams,
 ):
     """The table (JSON) and a plot of length x batch -> peak memory and samples/s."""
-    m = train_shards.manifest
     plan = plan_batches(
         modelling,
-        n_features=m.shapes["inputs"][1],
-        horizon=m.horizon,
-        n_targets=len(m.target_columns),
+        n_features=windowing_record["shapes"]["inputs"][1],
+        horizon=windowing_record["horizon"],
+        n_targets=len(windowing_record["target_columns"]),
         input_lengths=planning.input_lengths,
         batch_sizes=planning.batch_sizes,
         budget_mb=planning.memory_budget_mb,

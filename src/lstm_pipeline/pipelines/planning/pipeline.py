@@ -10,7 +10,12 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 plan_batch_sizes,
-                inputs=["train_shards", "params:modelling", "params:training", "params:planning"],
+                inputs=[
+                    "windowing_record",
+                    "params:modelling",
+                    "params:training",
+                    "params:planning",
+                ],
                 outputs=["batch_plan", "batch_plan_plot"],
                 name="plan_batch_sizes",
                 tags=["tensorflow"],

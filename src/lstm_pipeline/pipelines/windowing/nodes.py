@@ -4,6 +4,7 @@ import logging
 
 from lstm_pipeline.errors import ColumnNotFoundError, WindowingError
 from lstm_pipeline.pipelines.windowing.params import WindowingParams
+from lstm_pipeline.windows.reader import ShardSet
 from lstm_pipeline.windows.series import ParquetSeries
 from lstm_pipeline.windows.spec import WindowSpec
 from lstm_pipeline.windows.writing import WindowingJob
@@ -52,6 +53,32 @@ def plan_windows(series: ParquetSeries, settings: dict) -> WindowingJob:
             "parameters": params.model_dump(),
         },
     )
+
+
+def record_windowing(
+    windowing_settings: dict, train: ShardSet, val: ShardSet, test: ShardSet
+) -> dict:
+    """The stage record, written last: what every later stage needs to know of the shards
+    (shapes, columns, window arithmetic) and the size of each split. Its inputs must all
+    come from one windowing run (checked before it runs), so a record exists only for a
+    complete set of shards."""
+    m = train.manifest
+    return {
+        "input_length": m.input_length,
+        "horizon": m.horizon,
+        "offset": m.offset,
+        "stride": m.stride,
+        "step_ns": m.step_ns,
+        "feature_columns": list(m.feature_columns),
+        "target_columns": list(m.target_columns),
+        "shapes": m.shapes,
+        "format": m.format,
+        "layout": m.layout,
+        "splits": {
+            name: {"windows": s.windows_total, "shards": len(s.manifest.shards)}
+            for name, s in (("train", train), ("val", val), ("test", test))
+        },
+    }
 
 
 def _check_fits(series: ParquetSeries, params: WindowingParams) -> None:

@@ -1,8 +1,13 @@
-"""windowing: train/val/test series -> train/val/test shard folders (HDF5 or TFRecord)."""
+"""windowing: train/val/test series -> train/val/test shard folders (HDF5 or TFRecord), then
+the stage record that later stages read the shapes from."""
 
 from kedro.pipeline import Node, Pipeline
 
-from lstm_pipeline.pipelines.windowing.nodes import check_windows_fit, plan_windows
+from lstm_pipeline.pipelines.windowing.nodes import (
+    check_windows_fit,
+    plan_windows,
+    record_windowing,
+)
 
 SPLITS = ("train", "val", "test")
 
@@ -25,6 +30,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                     name=f"window_{split}_split",
                 )
                 for split in SPLITS
+            ),
+            Node(
+                record_windowing,
+                inputs=["windowing_settings", *(f"{split}_shards" for split in SPLITS)],
+                outputs="windowing_record",
+                name="record_windowing",
             ),
         ]
     )
