@@ -1,6 +1,12 @@
 """Kedro datasets of this project (referenced from conf/base/catalog.yml)."""
 
-from lstm_pipeline.datasets.atomic import AtomicJSONDataset, AtomicParquetDataset
+from lstm_pipeline.datasets.atomic import (
+    AtomicJSONDataset,
+    AtomicMatplotlibDataset,
+    AtomicParquetDataset,
+    AtomicPlotlyDataset,
+    AtomicTextDataset,
+)
 from lstm_pipeline.datasets.keras_model import KerasModelDataset
 from lstm_pipeline.datasets.predictions import StreamedParquetDataset
 from lstm_pipeline.datasets.raw_files import RawFilesDataset
@@ -9,7 +15,10 @@ from lstm_pipeline.datasets.shards import WindowShardsDataset
 
 __all__ = [
     "AtomicJSONDataset",
+    "AtomicMatplotlibDataset",
     "AtomicParquetDataset",
+    "AtomicPlotlyDataset",
+    "AtomicTextDataset",
     "KerasModelDataset",
     "RawFilesDataset",
     "SeriesParquetDataset",

@@ -52,6 +52,11 @@ class ShardSet:
     def windows_total(self) -> int:
         return self.manifest.windows_total
 
+    @property
+    def lineage(self) -> dict | None:
+        """Which windowing run wrote these shards (see :mod:`lstm_pipeline.lineage`)."""
+        return getattr(self.manifest, "lineage", None)
+
     def iter_items(self, shard_order: Sequence[int], cycle_length: int) -> Iterator[tuple]:
         """Stage 1: the items of the shards in ``shard_order``, ``cycle_length`` shards
         interleaved."""

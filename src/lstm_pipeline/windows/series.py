@@ -1,5 +1,6 @@
 """A normalised split on disk, read in row batches so it is never whole in memory."""
 
+import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -29,6 +30,12 @@ class ParquetSeries(SeriesSource):
         first = self._file.read_row_group(0, columns=[self.index_column]).column(0)
         stamps = first.to_numpy().astype("datetime64[ns]").view(np.int64)
         self.step_ns = int(stamps[1] - stamps[0]) if len(stamps) > 1 else 0
+
+    @property
+    def lineage(self) -> dict | None:
+        """Which run made this file (pandas keeps a DataFrame's ``attrs`` in the metadata)."""
+        attributes = (self._file.schema_arrow.metadata or {}).get(b"PANDAS_ATTRS")
+        return json.loads(attributes).get("lineage") if attributes else None
 
     def __repr__(self) -> str:
         return f"ParquetSeries('{self.path}', {self.num_rows} rows x {self.columns})"

@@ -52,6 +52,7 @@ class WindowingJob:
     shard_mb: float = 64.0
     segment_rows: int | None = None
     metadata: dict = field(default_factory=dict)  # parameters, split name: copied to manifest
+    lineage: dict | None = None  # which run made these shards (set by the lineage hook)
 
     @property
     def columns(self) -> list[str]:
@@ -83,6 +84,7 @@ class WindowingJob:
                 "targets": [self.spec.horizon, len(self.targets)],
             },
             **self.metadata,
+            "lineage": self.lineage,
         }
         started = time.perf_counter()
         stats = SegmentStats()
