@@ -40,8 +40,8 @@ from lstm_pipeline.models.sequence import build_sequence_model
 spec = ModelSpec(recurrent={"units": [64]})
 started = time.perf_counter()
 if mode == "tbptt":
-    from lstm_pipeline.training.config import TrainingConfig
-    from lstm_pipeline.training.loop import train
+    from lstm_pipeline.trainer.config import TrainingConfig
+    from lstm_pipeline.trainer.loop import train
     from lstm_pipeline.windows.series import ParquetSeries
     from lstm_pipeline.windows.spec import WindowSpec
     from lstm_pipeline.windows.writing import WindowingJob

@@ -2,7 +2,7 @@
 
 Side by side in one process, on the default run's hourly train shards (input_length 168,
 7 features, horizon 24) and the default model (LSTM 64), batch 256:
-1. `lstm_pipeline.training.loop.train` from shards (checkpoints, loss accounting and all),
+1. `lstm_pipeline.trainer.loop.train` from shards (checkpoints, loss accounting and all),
 2. `model.fit` on `make_dataset(train_shards)`,
 3. `model.fit` on the same windows materialised as numpy arrays (what hand-written scripts do),
 each in float32, mixed_float16 and mixed_bfloat16. Samples/s are counted after warm-up.
@@ -74,8 +74,8 @@ def default_model(precision: str):
 
 
 def compiled(precision: str):
-    from lstm_pipeline.training.config import TrainingConfig
-    from lstm_pipeline.training.optimizers import build_optimizer
+    from lstm_pipeline.trainer.config import TrainingConfig
+    from lstm_pipeline.trainer.optimizers import build_optimizer
 
     model = default_model(precision)
     config = TrainingConfig(precision=precision, batch_size=BATCH)
@@ -92,8 +92,8 @@ def fit_rate(model, data, steps: int, **fit_args) -> float:
 
 
 def loop_rate(precision: str, steps: int) -> float:
-    from lstm_pipeline.training.config import TrainingConfig
-    from lstm_pipeline.training.loop import train
+    from lstm_pipeline.trainer.config import TrainingConfig
+    from lstm_pipeline.trainer.loop import train
 
     with tempfile.TemporaryDirectory() as scratch:
         config = TrainingConfig(

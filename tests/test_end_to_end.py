@@ -216,7 +216,7 @@ def test_the_long_sequence_environment_is_valid_and_keeps_the_minute_grid():
     from lstm_pipeline.models import ModelSpec
     from lstm_pipeline.pipelines.ingestion.params import IngestionParams
     from lstm_pipeline.pipelines.windowing.params import WindowingParams
-    from lstm_pipeline.training.config import TrainingConfig
+    from lstm_pipeline.trainer.config import TrainingConfig
     from tests.conftest import REPO
 
     loader = OmegaConfigLoader(str(REPO / "conf"), base_env="base", default_run_env="long_sequence")

@@ -7,8 +7,8 @@ import pytest
 from lstm_pipeline.errors import ModelSpecError
 from lstm_pipeline.models import ARCHITECTURES, ModelSpec, build_model, summarize
 from lstm_pipeline.models.precision import model_precision
-from lstm_pipeline.training.config import TrainingConfig
-from lstm_pipeline.training.optimizers import build_optimizer
+from lstm_pipeline.trainer.config import TrainingConfig
+from lstm_pipeline.trainer.optimizers import build_optimizer
 
 L, F, H, T = 24, 3, 4, 2
 SMALL = {"recurrent": {"units": [8, 4]}, "conv": {"filters": [8]}, "attention": {"heads": 2}}

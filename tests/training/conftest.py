@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from lstm_pipeline.models import ModelSpec, build_model
-from lstm_pipeline.training.config import TrainingConfig
+from lstm_pipeline.trainer.config import TrainingConfig
 from lstm_pipeline.windows.series import ParquetSeries
 from lstm_pipeline.windows.spec import WindowSpec
 from lstm_pipeline.windows.writing import WindowingJob

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from lstm_pipeline.training.config import TrainingConfig
-from lstm_pipeline.training.optimizers import build_optimizer, current_learning_rate, updates_done
+from lstm_pipeline.trainer.config import TrainingConfig
+from lstm_pipeline.trainer.optimizers import build_optimizer, current_learning_rate, updates_done
 from tests.training.conftest import H, L, tiny_model
 
 B, K, UPDATES = 8, 4, 3

@@ -5,7 +5,7 @@ import pytest
 from lstm_pipeline.errors import ModelSpecError
 from lstm_pipeline.models import ModelSpec
 from lstm_pipeline.pipelines.planning.nodes import plot_plan
-from lstm_pipeline.training.planning import best_batch, plan_batches
+from lstm_pipeline.trainer.planning import best_batch, plan_batches
 
 SPEC = ModelSpec(recurrent={"units": [4]})
 
@@ -45,7 +45,7 @@ def test_an_impossible_budget_is_refused_with_what_was_measured():
 def test_auto_batch_size_needs_a_budget():
     from pydantic import ValidationError
 
-    from lstm_pipeline.training.config import TrainingConfig
+    from lstm_pipeline.trainer.config import TrainingConfig
 
     with pytest.raises(ValidationError, match="memory_budget_mb"):
         TrainingConfig(batch_size="auto")

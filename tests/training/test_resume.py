@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from lstm_pipeline.errors import ModelSpecError, TrainingDivergedError
-from lstm_pipeline.training.callbacks import StopAfterUpdates
-from lstm_pipeline.training.loop import train
+from lstm_pipeline.trainer.callbacks import StopAfterUpdates
+from lstm_pipeline.trainer.loop import train
 from tests.training.conftest import config, sine_frame, tiny_model, write_split
 
 

@@ -13,8 +13,8 @@ from lstm_pipeline.models.sequence import (
     predict_stateful,
     window_model_from,
 )
-from lstm_pipeline.training.callbacks import StopAfterUpdates
-from lstm_pipeline.training.loop import train
+from lstm_pipeline.trainer.callbacks import StopAfterUpdates
+from lstm_pipeline.trainer.loop import train
 from lstm_pipeline.windows.reader import ShardSet
 from lstm_pipeline.windows.streams import StreamLayout
 from tests.training.conftest import H, config, write_split

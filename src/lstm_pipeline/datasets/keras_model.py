@@ -32,7 +32,7 @@ class KerasModelDataset(AbstractDataset):
     def load(self):
         import keras
 
-        import lstm_pipeline.training.optimizers  # noqa: F401 - registers the project's schedule
+        import lstm_pipeline.trainer.optimizers  # noqa: F401 - registers the project's schedule
 
         return keras.saving.load_model(self._filepath, compile=self._compile, safe_mode=True)
 

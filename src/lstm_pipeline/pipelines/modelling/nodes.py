@@ -5,7 +5,7 @@ import logging
 
 from lstm_pipeline.models import ModelSpec, build_model, summarize
 from lstm_pipeline.models.sequence import build_sequence_model
-from lstm_pipeline.training.config import TrainingConfig
+from lstm_pipeline.trainer.config import TrainingConfig
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ import matplotlib.pyplot as plt
 
 from lstm_pipeline.models import ModelSpec
 from lstm_pipeline.pipelines.planning.params import PlanningParams
-from lstm_pipeline.training.config import TrainingConfig
-from lstm_pipeline.training.planning import plan_batches
+from lstm_pipeline.trainer.config import TrainingConfig
+from lstm_pipeline.trainer.planning import plan_batches
 
 
 def plan_batch_sizes(

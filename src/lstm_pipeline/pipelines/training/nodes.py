@@ -6,10 +6,10 @@ from pathlib import Path
 
 from lstm_pipeline.models import ModelSpec
 from lstm_pipeline.models.sequence import window_model_from
-from lstm_pipeline.training.checkpoints import fingerprint
-from lstm_pipeline.training.config import TrainingConfig
-from lstm_pipeline.training.loop import train
-from lstm_pipeline.training.planning import best_batch, plan_batches
+from lstm_pipeline.trainer.checkpoints import fingerprint
+from lstm_pipeline.trainer.config import TrainingConfig
+from lstm_pipeline.trainer.loop import train
+from lstm_pipeline.trainer.planning import best_batch, plan_batches
 from lstm_pipeline.windows.reader import ShardSet
 
 logger = logging.getLogger(__name__)

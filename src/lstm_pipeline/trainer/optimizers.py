@@ -2,7 +2,7 @@
 
 import keras
 
-from lstm_pipeline.training.config import TrainingConfig
+from lstm_pipeline.trainer.config import TrainingConfig
 
 
 @keras.saving.register_keras_serializable(package="lstm_pipeline")

@@ -3,8 +3,8 @@
 import tensorflow as tf
 
 from lstm_pipeline.errors import ModelSpecError, WindowingError
-from lstm_pipeline.training.callbacks import FreshRecurrentStates
-from lstm_pipeline.training.config import TrainingConfig
+from lstm_pipeline.trainer.callbacks import FreshRecurrentStates
+from lstm_pipeline.trainer.config import TrainingConfig
 from lstm_pipeline.windows.reader import ShardSet, make_dataset
 from lstm_pipeline.windows.streams import StreamLayout, stream_dataset
 

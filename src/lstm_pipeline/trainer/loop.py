@@ -12,8 +12,8 @@ survive a restart; so does the epoch's loss sum.
 import logging
 import math
 
-from lstm_pipeline.training.checkpoints import CheckpointStore, TrainerState, fingerprint
-from lstm_pipeline.training.config import TrainingConfig
+from lstm_pipeline.trainer.checkpoints import CheckpointStore, TrainerState, fingerprint
+from lstm_pipeline.trainer.config import TrainingConfig
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def train(
     """
     import keras
 
-    from lstm_pipeline.training.feeds import feed_for
+    from lstm_pipeline.trainer.feeds import feed_for
     from lstm_pipeline.windows.reader import ShardSet
 
     train_set, val_set = (
@@ -96,8 +96,8 @@ def train(
 def _run_epochs(model, state, store, feed, config, extra, verbose):
     import keras
 
-    from lstm_pipeline.training.callbacks import EpochProgress, OneEpoch, StepCheckpoint
-    from lstm_pipeline.training.optimizers import current_learning_rate, inner_optimizer
+    from lstm_pipeline.trainer.callbacks import EpochProgress, OneEpoch, StepCheckpoint
+    from lstm_pipeline.trainer.optimizers import current_learning_rate, inner_optimizer
 
     if verbose == "auto":
         import sys
@@ -193,7 +193,7 @@ def _reduce_on_plateau(optimizer, state, config, val_loss: float) -> None:
 def _compile(model, config: TrainingConfig, total_updates: int) -> None:
     import keras
 
-    from lstm_pipeline.training.optimizers import build_optimizer
+    from lstm_pipeline.trainer.optimizers import build_optimizer
 
     losses = {"mse": "mse", "mae": "mae", "huber": keras.losses.Huber()}
     model.compile(

@@ -6,7 +6,7 @@ import time
 import keras
 
 from lstm_pipeline.errors import TrainingDivergedError
-from lstm_pipeline.training.optimizers import current_learning_rate, updates_done
+from lstm_pipeline.trainer.optimizers import current_learning_rate, updates_done
 
 
 class EpochProgress(keras.callbacks.Callback):

@@ -88,7 +88,7 @@ class CheckpointStore:
     def load_model(self, state: TrainerState):
         import keras
 
-        import lstm_pipeline.training.optimizers  # noqa: F401 - registers PerUpdateSchedule
+        import lstm_pipeline.trainer.optimizers  # noqa: F401 - registers PerUpdateSchedule
 
         path = self.folder / (state.model_file or "")
         if not path.is_file():

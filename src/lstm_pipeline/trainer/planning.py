@@ -131,7 +131,7 @@ def _gpu_available() -> bool:
 def _measure_in_child(shape: dict) -> dict:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
     process = subprocess.Popen(
-        [sys.executable, "-m", "lstm_pipeline.training.planning", json.dumps(shape)],
+        [sys.executable, "-m", "lstm_pipeline.trainer.planning", json.dumps(shape)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
