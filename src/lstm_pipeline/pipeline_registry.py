@@ -12,3 +12,16 @@ def register_pipelines() -> dict[str, Pipeline]:
     stages = [p for name, p in pipelines.items() if name not in ON_DEMAND]
     pipelines["__default__"] = sum(stages, Pipeline([]))
     return pipelines
+
+
+def stage_of_nodes() -> dict[str, str]:
+    """Node name -> the stage (registered pipeline) it belongs to, whichever subset of the
+    project a run selects (Airflow runs one node per process)."""
+    from kedro.framework.project import pipelines
+
+    return {
+        node.name: name
+        for name, pipeline in pipelines.items()
+        if name != "__default__"
+        for node in pipeline.nodes
+    }

@@ -1,13 +1,28 @@
 """Project settings: https://docs.kedro.org/en/stable/kedro_project_setup/settings.html"""
 
+import warnings
+
 from kedro.config import OmegaConfigLoader
 
-from lstm_pipeline.hooks import NodeTimingHooks, SeedingHooks
+from lstm_pipeline.hooks import LineageHooks, NodeTimingHooks, SeedingHooks
+from lstm_pipeline.preflight import PreflightHooks
 
-HOOKS = (NodeTimingHooks(), SeedingHooks())
+# Kedro 1.7 itself calls OmegaConf's deprecated register_new_resolver three times per run;
+# nothing a user of this project can act on, so that one message is hidden.
+warnings.filterwarnings(
+    "ignore",
+    message=r"register_new_resolver\(\) is deprecated",
+    category=UserWarning,
+    module=r"kedro\.config\.omegaconf_config",
+)
+
+HOOKS = (PreflightHooks(), NodeTimingHooks(), SeedingHooks(), LineageHooks())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
+    # An environment file or --params changes only the keys it names; the rest of a block
+    # keeps its conf/base value (Kedro's default would replace the whole top-level block).
+    "merge_strategy": {"parameters": "soft", "globals": "soft"},
 }

@@ -6,6 +6,8 @@ atomic_target`: a hidden temporary beside the target, renamed into place when co
 the previous artifact stays byte-identical until the new one is whole.
 """
 
+import io
+import json
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -16,6 +18,7 @@ from kedro_datasets.plotly import JSONDataset as PlotlyJSONDataset
 from kedro_datasets.text import TextDataset
 
 from lstm_pipeline.files import atomic_target
+from lstm_pipeline.lineage import lineage_of
 
 
 class AtomicSaveMixin:
@@ -53,4 +56,15 @@ class AtomicPlotlyDataset(AtomicSaveMixin, PlotlyJSONDataset):
 
 
 class AtomicMatplotlibDataset(AtomicSaveMixin, MatplotlibDataset):
-    """``matplotlib.MatplotlibDataset`` (one figure) with an atomic local save."""
+    """``matplotlib.MatplotlibDataset`` (one figure) with an atomic local save; a PNG keeps
+    the figure's lineage (which run drew it) in its text metadata."""
+
+    def _save_to_fs(self, full_key_path: str, plot) -> None:
+        lineage = lineage_of(plot)
+        if lineage is None or not full_key_path.lower().endswith(".png"):
+            super()._save_to_fs(full_key_path, plot)
+            return
+        buffer = io.BytesIO()
+        plot.savefig(buffer, **{**self._save_args, "metadata": {"lineage": json.dumps(lineage)}})
+        with self._fs.open(full_key_path, **self._fs_open_args_save) as target:
+            target.write(buffer.getvalue())

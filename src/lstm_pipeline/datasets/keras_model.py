@@ -1,17 +1,24 @@
 """Catalog entry for a Keras 3 ``.keras`` model, saved atomically, loaded with safe_mode."""
 
+import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
 
 from lstm_pipeline.files import write_atomically
+from lstm_pipeline.lineage import attach, lineage_of
+
+# Keras reads only the entries it knows from the archive, so the lineage can travel inside
+LINEAGE_ENTRY = "lstm_pipeline_lineage.json"
 
 
 class KerasModelDataset(AbstractDataset):
     """A ``.keras`` file. Save writes a hidden temporary file renamed into place, so a
     crash leaves the previous model intact; load never runs code from the file
-    (``safe_mode=True``: no Lambda layers, only registered classes).
+    (``safe_mode=True``: no Lambda layers, only registered classes). The model's lineage
+    (which runs made it, see :mod:`lstm_pipeline.lineage`) is stored inside the archive.
 
     Example catalog entry::
 
@@ -34,10 +41,22 @@ class KerasModelDataset(AbstractDataset):
 
         import lstm_pipeline.trainer.optimizers  # noqa: F401 - registers the project's schedule
 
-        return keras.saving.load_model(self._filepath, compile=self._compile, safe_mode=True)
+        model = keras.saving.load_model(self._filepath, compile=self._compile, safe_mode=True)
+        with zipfile.ZipFile(self._filepath) as archive:
+            if LINEAGE_ENTRY in archive.namelist():
+                attach(model, json.loads(archive.read(LINEAGE_ENTRY)))
+        return model
 
     def save(self, data) -> None:
-        write_atomically(self._filepath, data.save)
+        lineage = lineage_of(data)
+
+        def write(temporary: str) -> None:
+            data.save(temporary)
+            if lineage is not None:
+                with zipfile.ZipFile(temporary, "a") as archive:
+                    archive.writestr(LINEAGE_ENTRY, json.dumps(lineage))
+
+        write_atomically(self._filepath, write)
 
     def _exists(self) -> bool:
         return self._filepath.is_file()

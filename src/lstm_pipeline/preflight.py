@@ -1,0 +1,222 @@
+"""Preflight: every setting, and every constraint between stages, checked before any node runs.
+
+Kedro validates each ``params:<key>`` a running node asks for against its pydantic model
+when the run starts (``ParameterValidationError``). This hook extends that mechanism, at
+the same moment: it validates every parameter model of the project (not only those of the
+stages that run) and the constraints that span stages, reading what earlier stages stored
+(the windowing record, the model summary) when those stages are not part of the run, e.g.
+``kedro run --pipelines=evaluation``. All problems are reported in one error, each as
+``<dotted.parameter> = <value>: <what is allowed>``, and the run stops before any node has
+read or written anything.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from kedro.framework.hooks import hook_impl
+from kedro.validation import ParameterValidationError
+
+from lstm_pipeline.errors import SettingsError
+from lstm_pipeline.models.spec import ModelSpec
+from lstm_pipeline.pipelines.evaluation.params import EvaluationParams
+from lstm_pipeline.pipelines.ingestion.params import IngestionParams
+from lstm_pipeline.pipelines.normalisation.params import NormalisationParams
+from lstm_pipeline.pipelines.planning.params import PlanningParams
+from lstm_pipeline.pipelines.windowing.params import WindowingParams
+from lstm_pipeline.trainer.config import TrainingConfig
+
+PARAMETER_MODELS = {
+    model.parameter_key: model
+    for model in (
+        IngestionParams,
+        NormalisationParams,
+        WindowingParams,
+        ModelSpec,
+        TrainingConfig,
+        EvaluationParams,
+        PlanningParams,
+    )
+}
+
+
+class PreflightError(SettingsError, ParameterValidationError):
+    """Settings that cannot work, alone or together: every problem, before any node runs."""
+
+
+@dataclass
+class RunSettings:
+    """What the checks look at: the valid parameter models, the stages in this run, and
+    ``stored(name)``, an artifact an earlier run wrote (None when absent)."""
+
+    models: dict
+    stages: set[str]
+    stored: Callable[[str], dict | None]
+    problems: list[str] = field(default_factory=list)
+
+    def runs(self, *stages: str) -> bool:
+        return bool(self.stages.intersection(stages))
+
+    def windows(self) -> dict | None:
+        """The window settings this run will use: its own windowing parameters when
+        windowing runs, else the record of the last complete windowing run."""
+        if "windowing" in self.stages or self.stored("windowing_record") is None:
+            windowing = self.models.get("windowing")
+            if windowing is None:
+                return None
+            return {**windowing.model_dump(), "layout": windowing.resolved_layout(), "from": ""}
+        record = self.stored("windowing_record")
+        return {**record, "from": " (stored windowing_record)"}
+
+
+def validate_models(parameters: dict) -> tuple[dict, list[str]]:
+    """Each known top-level parameter validated by its model: (valid models, problems)."""
+    models, problems = {}, []
+    for key, model in PARAMETER_MODELS.items():
+        if key not in parameters:
+            continue
+        value = parameters[key]
+        raw = value.model_dump() if hasattr(value, "model_dump") else value
+        try:
+            models[key] = model.model_validate(raw)
+        except SettingsError as exc:
+            problems.extend(str(exc).splitlines())
+    return models, problems
+
+
+def check_seasonal_period(run: RunSettings) -> None:
+    windows, evaluation = run.windows(), run.models.get("evaluation")
+    if not run.runs("evaluation") or windows is None or evaluation is None:
+        return
+    if evaluation.seasonal_period > windows["input_length"]:
+        run.problems.append(
+            f"evaluation.seasonal_period = {evaluation.seasonal_period}: the seasonal-naive "
+            f"baseline copies the value one season back from inside the input window, so it "
+            f"must be at most windowing.input_length = {windows['input_length']}"
+            f"{windows['from']}"
+        )
+
+
+def check_truncated_bptt(run: RunSettings) -> None:
+    training, windows = run.models.get("training"), run.windows()
+    if training is None or not training.tbptt.enabled or not run.runs("modelling", "training"):
+        return
+    if windows is not None and windows["layout"] != "segments":
+        run.problems.append(
+            f"training.tbptt.enabled = True: truncated BPTT reads the series as contiguous "
+            f"'segments' shards, but windowing.layout is '{windows['layout']}'"
+            f"{windows['from']}; set windowing.layout: segments"
+        )
+    spec = run.models.get("modelling")
+    if spec is None:
+        return
+    if spec.architecture not in ("lstm", "gru") or spec.dense_units or spec.time_distributed_units:
+        run.problems.append(
+            f"modelling.architecture = '{spec.architecture}': truncated BPTT trains stacked "
+            f"'lstm' or 'gru' layers with a per-step head (no dense_units or "
+            f"time_distributed_units)"
+        )
+    if spec.recurrent.bidirectional:
+        run.problems.append(
+            "modelling.recurrent.bidirectional = True: a backward layer cannot carry its "
+            "state forward across chunks; turn it off for truncated BPTT"
+        )
+
+
+def check_hierarchical_chunks(run: RunSettings) -> None:
+    spec, windows = run.models.get("modelling"), run.windows()
+    if not run.runs("modelling") or spec is None or windows is None:
+        return
+    chunk, length = spec.hierarchical.chunk_length, windows["input_length"]
+    if spec.architecture == "hierarchical" and length % chunk:
+        run.problems.append(
+            f"modelling.hierarchical.chunk_length = {chunk}: must divide "
+            f"windowing.input_length = {length}{windows['from']}"
+        )
+
+
+def check_baseline_inputs(run: RunSettings) -> None:
+    windowing = run.models.get("windowing")
+    if not run.runs("windowing") or windowing is None or windowing.features is None:
+        return
+    absent = [t for t in windowing.targets if t not in windowing.features]
+    if absent:
+        run.problems.append(
+            f"windowing.features = {list(windowing.features)}: must include the targets "
+            f"{absent}, because the naive baselines read their past values from the inputs"
+        )
+
+
+def check_stored_model(run: RunSettings) -> None:
+    """Training alone trains the stored untrained model: it must suit the training settings."""
+    training, summary = run.models.get("training"), run.stored("model_summary")
+    if not run.runs("training") or run.runs("modelling") or training is None or not summary:
+        return
+    built = summary.get("dtype_policy")
+    if built and built != training.precision:
+        run.problems.append(
+            f"training.precision = '{training.precision}': the stored untrained model was "
+            f"built for '{built}'; run the modelling pipeline with the same setting "
+            f"(kedro run --pipelines=modelling,training)"
+        )
+    stored_tbptt = summary.get("truncated_bptt", {}).get("enabled", False)
+    if stored_tbptt != training.tbptt.enabled:
+        run.problems.append(
+            f"training.tbptt.enabled = {training.tbptt.enabled}: the stored untrained model "
+            f"was built with truncated BPTT {'on' if stored_tbptt else 'off'}; run the "
+            f"modelling pipeline with the same setting"
+        )
+
+
+def check_batch_fits(run: RunSettings) -> None:
+    training, record = run.models.get("training"), run.stored("windowing_record")
+    if not run.runs("training") or run.runs("windowing") or training is None or not record:
+        return
+    windows = record["splits"]["train"]["windows"]
+    fixed = isinstance(training.batch_size, int) and not training.tbptt.enabled
+    if fixed and training.batch_size > windows:
+        run.problems.append(
+            f"training.batch_size = {training.batch_size}: larger than the {windows} windows "
+            f"of the stored train shards"
+        )
+
+
+CHECKS = (
+    check_seasonal_period,
+    check_truncated_bptt,
+    check_hierarchical_chunks,
+    check_baseline_inputs,
+    check_stored_model,
+    check_batch_fits,
+)
+
+
+def preflight(parameters: dict, stages: set[str], stored: Callable[[str], dict | None]) -> None:
+    """Raise :class:`PreflightError` listing every problem with these settings for a run of
+    ``stages``; ``stored(name)`` gives an artifact of an earlier run, or None."""
+    models, problems = validate_models(parameters)
+    run = RunSettings(models, stages, stored, problems)
+    for check in CHECKS:
+        check(run)
+    if run.problems:
+        listed = "\n".join(f"- {p}" for p in run.problems)
+        raise PreflightError(
+            f"The settings cannot work ({len(run.problems)} problem(s)); nothing was run:\n{listed}"
+        )
+
+
+class PreflightHooks:
+    """Runs :func:`preflight` before the first node of every ``kedro run``."""
+
+    @hook_impl
+    def before_pipeline_run(self, pipeline, catalog) -> None:
+        from lstm_pipeline.pipeline_registry import stage_of_nodes
+
+        stage_of = stage_of_nodes()
+        stages = {stage_of.get(node.name, node.name) for node in pipeline.nodes}
+
+        def stored(name: str) -> dict | None:
+            if name not in catalog or not catalog.exists(name):
+                return None
+            return catalog.load(name)
+
+        preflight(catalog.load("parameters"), stages, stored)
