@@ -26,7 +26,7 @@ def test_ingestion_and_normalisation_write_every_artifact(finished):
         "02_intermediate/series.parquet",
         "08_reporting/ingestion_report.json",
         "04_feature/scaler.json",
-        "04_feature/split_plan.json",
+        "04_feature/split_ranges.json",
         "04_feature/train_series.parquet",
         "04_feature/val_series.parquet",
         "04_feature/test_series.parquet",

@@ -21,7 +21,7 @@ def split_by_fractions(
         "val": (n_train, n_train + n_val),
         "test": (n_train + n_val, n),
     }
-    return _plan(index, bounds, min_train_rows, "normalisation.split.train")
+    return _ranges(index, bounds, min_train_rows, "normalisation.split.train")
 
 
 def split_by_timestamps(
@@ -37,11 +37,11 @@ def split_by_timestamps(
     v = int(index.searchsorted(val_at, side="left"))
     t = int(index.searchsorted(test_at, side="left"))
     bounds = {"train": (0, v), "val": (v, t), "test": (t, len(index))}
-    return _plan(index, bounds, min_train_rows, "normalisation.split.val_start")
+    return _ranges(index, bounds, min_train_rows, "normalisation.split.val_start")
 
 
-def _plan(index: pd.DatetimeIndex, bounds: dict, min_train_rows: int, knob: str) -> dict:
-    plan = {}
+def _ranges(index: pd.DatetimeIndex, bounds: dict, min_train_rows: int, knob: str) -> dict:
+    ranges = {}
     for name in SPLITS:
         start, stop = bounds[name]
         rows = stop - start
@@ -50,23 +50,23 @@ def _plan(index: pd.DatetimeIndex, bounds: dict, min_train_rows: int, knob: str)
                 f"The {name} split of {len(index)} rows is empty; change '{knob}' and the "
                 f"other split parameters."
             )
-        plan[name] = {
+        ranges[name] = {
             "start_row": start,
             "stop_row": stop,
             "rows": rows,
             "start": str(index[start]),
             "end": str(index[stop - 1]),
         }
-    if plan["train"]["rows"] < min_train_rows:
+    if ranges["train"]["rows"] < min_train_rows:
         raise SplitError(
-            f"The train split has {plan['train']['rows']} rows, fewer than "
+            f"The train split has {ranges['train']['rows']} rows, fewer than "
             f"'normalisation.split.min_train_rows' = {min_train_rows}. Give the train split a "
             f"larger share ('{knob}') or ingest more data."
         )
-    return plan
+    return ranges
 
 
-def take(frame: pd.DataFrame, plan: dict, name: str) -> pd.DataFrame:
+def take(frame: pd.DataFrame, ranges: dict, name: str) -> pd.DataFrame:
     """The rows of split ``name`` (a view-free slice)."""
-    part = plan[name]
+    part = ranges[name]
     return frame.iloc[part["start_row"] : part["stop_row"]]

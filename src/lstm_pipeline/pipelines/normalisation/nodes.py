@@ -1,4 +1,4 @@
-"""Normalisation nodes: series -> split_plan -> scaler -> train/val/test series.
+"""Normalisation nodes: series -> split_ranges -> scaler -> train/val/test series.
 
 The scaler sees the train rows only; validation and test are transformed with it.
 """
@@ -15,24 +15,24 @@ from lstm_pipeline.scaling.split import split_by_fractions, split_by_timestamps,
 logger = logging.getLogger(__name__)
 
 
-def plan_split(series: pd.DataFrame, params: NormalisationParams) -> dict:
+def find_split_ranges(series: pd.DataFrame, params: NormalisationParams) -> dict:
     """Row ranges and time ranges of the chronological train/val/test split."""
     split = params.split
     if split.method == "fractions":
         fractions = {"train": split.train, "val": split.val, "test": split.test}
-        plan = split_by_fractions(series.index, fractions, split.min_train_rows)
+        ranges = split_by_fractions(series.index, fractions, split.min_train_rows)
     else:
-        plan = split_by_timestamps(
+        ranges = split_by_timestamps(
             series.index, split.val_start, split.test_start, split.min_train_rows
         )
-    for name, part in plan.items():
+    for name, part in ranges.items():
         logger.info("%s split: %d rows, %s to %s", name, part["rows"], part["start"], part["end"])
-    return plan
+    return ranges
 
 
-def fit_train_scaler(series: pd.DataFrame, split_plan: dict, params: NormalisationParams) -> dict:
+def fit_train_scaler(series: pd.DataFrame, split_ranges: dict, params: NormalisationParams) -> dict:
     """Fit the scaler (and optional PCA) on the train rows only."""
-    train = take(series, split_plan, "train")
+    train = take(series, split_ranges, "train")
     fitted = fit_scaler(train, params.scaler, list(series.columns))
     if params.pca.enabled:
         absent = [c for c in params.pca.columns if c not in series.columns]
@@ -55,8 +55,8 @@ def fit_train_scaler(series: pd.DataFrame, split_plan: dict, params: Normalisati
 
 
 def transform_splits(
-    series: pd.DataFrame, split_plan: dict, scaler: dict
+    series: pd.DataFrame, split_ranges: dict, scaler: dict
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Apply the train-fitted scaler to each split."""
     transform = Scaler(scaler).transform
-    return tuple(transform(take(series, split_plan, name)) for name in ("train", "val", "test"))
+    return tuple(transform(take(series, split_ranges, name)) for name in ("train", "val", "test"))

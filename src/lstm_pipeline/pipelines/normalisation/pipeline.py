@@ -1,10 +1,10 @@
-"""normalisation: series -> split_plan, scaler (JSON) and train/val/test series (Parquet)."""
+"""normalisation: series -> split_ranges, scaler (JSON) and train/val/test series (Parquet)."""
 
 from kedro.pipeline import Node, Pipeline
 
 from lstm_pipeline.pipelines.normalisation.nodes import (
+    find_split_ranges,
     fit_train_scaler,
-    plan_split,
     transform_splits,
 )
 
@@ -13,20 +13,20 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                plan_split,
+                find_split_ranges,
                 inputs=["series", "params:normalisation"],
-                outputs="split_plan",
-                name="plan_split",
+                outputs="split_ranges",
+                name="find_split_ranges",
             ),
             Node(
                 fit_train_scaler,
-                inputs=["series", "split_plan", "params:normalisation"],
+                inputs=["series", "split_ranges", "params:normalisation"],
                 outputs="scaler",
                 name="fit_train_scaler",
             ),
             Node(
                 transform_splits,
-                inputs=["series", "split_plan", "scaler"],
+                inputs=["series", "split_ranges", "scaler"],
                 outputs=["train_series", "val_series", "test_series"],
                 name="transform_splits",
             ),
