@@ -1,0 +1,104 @@
+"""Settings that cannot work stop the run before any node, with every problem listed."""
+
+import time
+
+import pytest
+
+from lstm_pipeline.preflight import PreflightError, preflight
+from tests.framework.test_settings import load_parameters
+
+EVERYTHING = {"ingestion", "normalisation", "windowing", "modelling", "training", "evaluation"}
+
+
+def nothing_stored(name):
+    return None
+
+
+def parameters(**changes) -> dict:
+    """conf/base parameters with ``{"block.key": value}`` changes (dots for nesting)."""
+    params = load_parameters()
+    for dotted, value in changes.items():
+        *path, last = dotted.split("__")
+        target = params
+        for key in path:
+            target = target[key]
+        target[last] = value
+    return params
+
+
+def problems(error: PreflightError) -> list[str]:
+    return [line[2:] for line in str(error).splitlines() if line.startswith("- ")]
+
+
+def test_the_default_settings_pass():
+    preflight(parameters(), EVERYTHING, nothing_stored)
+
+
+def test_every_problem_is_listed_in_one_error_with_path_value_and_what_is_allowed():
+    bad = parameters(
+        evaluation__seasonal_period=100000,
+        planning__steps=0,
+        normalisation__scaler="zscore",
+    )
+    bad["training"]["tbptt"] = {"enabled": True}
+    bad["windowing"]["stride"] = 200  # layout auto -> windows
+    with pytest.raises(PreflightError) as error:
+        preflight(bad, EVERYTHING, nothing_stored)
+    listed = problems(error.value)
+    assert any(p.startswith("planning.steps = 0: Input should be greater") for p in listed)
+    assert any(p.startswith("normalisation.scaler = 'zscore': Input should be") for p in listed)
+    assert any(
+        p.startswith("evaluation.seasonal_period = 100000:") and "at most" in p and "168" in p
+        for p in listed
+    )
+    assert any(p.startswith("training.tbptt.enabled = True:") and "'windows'" in p for p in listed)
+    assert "nothing was run" in str(error.value)
+
+
+def test_cross_stage_checks_read_the_stored_record_when_windowing_does_not_run():
+    record = {"input_length": 24, "layout": "segments", "splits": {"train": {"windows": 100}}}
+    stored = {"windowing_record": record}.get
+    preflight(parameters(evaluation__seasonal_period=24), {"evaluation"}, stored)
+    with pytest.raises(PreflightError, match=r"at most windowing.input_length = 24 \(stored"):
+        preflight(parameters(evaluation__seasonal_period=48), {"evaluation"}, stored)
+    with pytest.raises(PreflightError, match="larger than the 100 windows"):
+        preflight(parameters(training__batch_size=256), {"training"}, stored)
+
+
+def test_training_alone_refuses_a_stored_model_built_for_other_settings():
+    summary = {"dtype_policy": "float32", "truncated_bptt": {"enabled": False}}
+    stored = {"model_summary": summary}.get
+    with pytest.raises(PreflightError) as error:
+        preflight(parameters(training__precision="mixed_float16"), {"training"}, stored)
+    assert problems(error.value)[0].startswith("training.precision = 'mixed_float16': the stored")
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {
+                "modelling__architecture": "hierarchical",
+                "modelling__hierarchical": {"chunk_length": 25},
+            },
+            "modelling.hierarchical.chunk_length = 25: must divide",
+        ),
+        ({"windowing__features": ["Voltage"]}, "windowing.features = ['Voltage']: must include"),
+    ],
+)
+def test_cross_stage_constraints(changes, expected):
+    with pytest.raises(PreflightError, match=expected.replace("[", r"\[").replace("]", r"\]")):
+        preflight(parameters(**changes), EVERYTHING, nothing_stored)
+
+
+def test_a_kedro_run_with_a_bad_setting_stops_within_seconds_and_writes_nothing(project):
+    from tests.conftest import run_kedro
+
+    started = time.monotonic()
+    result = run_kedro(project, "--params", "evaluation.seasonal_period=100000")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "PreflightError" in output and "evaluation.seasonal_period = 100000" in output
+    assert time.monotonic() - started < 30
+    written = [p for p in (project / "data").rglob("*") if p.is_file()]
+    assert [p.name for p in written] == ["household_power_14days.csv.xz"]
