@@ -16,7 +16,7 @@ run: $(STAMP)
 	$(BIN)/kedro run
 
 test: $(STAMP) lint
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=25
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
