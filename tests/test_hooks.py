@@ -39,3 +39,24 @@ def test_nodes_without_tensorflow_tag_leave_tensorflow_alone():
     keras.utils.set_random_seed(99)
     hooks.before_node_run(SimpleNamespace(tags={"pandas"}))
     assert float(keras.random.uniform(()).numpy()) == expected
+
+
+def test_a_node_s_time_includes_saving_its_outputs(caplog, monkeypatch):
+    """Windowing does its work while its shards are saved: that time belongs to the node."""
+    import logging
+
+    from lstm_pipeline import hooks as hooks_module
+    from lstm_pipeline.hooks import NodeTimingHooks
+
+    clock = iter([10.0, 10.5, 14.0])  # first input loaded, node starts, last output saved
+    monkeypatch.setattr(hooks_module.time, "perf_counter", lambda: next(clock))
+    node = SimpleNamespace(name="window_train_split")
+    timing = NodeTimingHooks()
+    timing.before_dataset_loaded(node=node)
+    timing.before_node_run(node=node)
+    timing.after_node_run(node=node, outputs={"train_shards": object(), "other": 1})
+    with caplog.at_level(logging.INFO, logger="lstm_pipeline.hooks"):
+        timing.after_dataset_saved(dataset_name="other", node=node)
+        assert not caplog.records  # one output still to save
+        timing.after_dataset_saved(dataset_name="train_shards", node=node)
+    assert "Node 'window_train_split' took 4.0 s with loading and saving" in caplog.text
