@@ -47,7 +47,8 @@ class NodeTimingHooks:
             self._report(node.name)
 
     def _report(self, name: str) -> None:
-        elapsed = time.perf_counter() - self._started.pop(name, time.perf_counter())
+        now = time.perf_counter()
+        elapsed = now - self._started.pop(name, now)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         logger.info(
             "Node '%s' took %.1f s with loading and saving (peak RSS so far %.0f MB)",
