@@ -24,18 +24,68 @@ def slice_text() -> str:
     return lzma.decompress(SLICE.read_bytes()).decode()
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
+def new_project(folder: Path) -> Path:
     """A copy of the project's conf and metadata whose data/ holds only the 14-day slice."""
+    folder.mkdir(parents=True, exist_ok=True)
     for name in ("pyproject.toml", ".telemetry"):
-        shutil.copy(REPO / name, tmp_path / name)
-    shutil.copytree(REPO / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
-    (tmp_path / "conf" / "local").mkdir()
-    (tmp_path / "src").mkdir()  # Kedro wants a source folder; the package itself is installed
-    raw = tmp_path / "data" / "01_raw" / "household_power"
+        shutil.copy(REPO / name, folder / name)
+    shutil.copytree(REPO / "conf", folder / "conf", ignore=shutil.ignore_patterns("local"))
+    (folder / "conf" / "local").mkdir()
+    (folder / "src").mkdir()  # Kedro wants a source folder; the package itself is installed
+    raw = folder / "data" / "01_raw" / "household_power"
     raw.mkdir(parents=True)
     shutil.copy(SLICE, raw / SLICE.name)
-    return tmp_path
+    return folder
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return new_project(tmp_path)
+
+
+# A run small enough for tests: windows of 24 hours in, 6 out; an LSTM of 4 units, 2 epochs.
+SMALL_WINDOWS = "windowing.input_length=24,windowing.horizon=6"
+TINY_TRAINING = (
+    f"{SMALL_WINDOWS},modelling.recurrent.units=[4],training.epochs=2,training.batch_size=16,"
+    "training.checkpoint_every_steps=5"
+)
+TINY = {
+    "windowing": {"input_length": 24, "horizon": 6},
+    "modelling": {"recurrent": {"units": [4]}},
+    "training": {"epochs": 2, "batch_size": 16, "checkpoint_every_steps": 5},
+}
+
+
+def run_in_process(project_dir: Path, *pipelines: str, params: dict | None = None, env=None):
+    """`kedro run` in this process (no interpreter or TensorFlow start-up): the pipelines
+    given (all when none), from the project folder, as the CLI would."""
+    from contextlib import chdir
+
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(project_dir)
+    with (
+        chdir(project_dir),
+        KedroSession.create(
+            project_path=project_dir, runtime_params=params or {}, env=env
+        ) as session,
+    ):
+        return session.run(pipeline_names=list(pipelines) or None)
+
+
+@pytest.fixture(scope="session")
+def finished_project(tmp_path_factory) -> Path:
+    """A project on which the whole default run (tiny settings) finished once. Read-only:
+    tests that change it work on a copy (copy_project)."""
+    folder = new_project(tmp_path_factory.mktemp("finished") / "project")
+    run_in_process(folder, params=TINY)
+    return folder
+
+
+def copy_project(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target, symlinks=True)
+    return target
 
 
 @pytest.fixture(scope="session")
