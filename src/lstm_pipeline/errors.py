@@ -72,3 +72,30 @@ class LockHeldError(LstmPipelineError):
 class GenerationMismatchError(LstmPipelineError):
     """Inputs of a node come from different runs of a stage (a mixture a killed or
     concurrent run left behind), or a model meets other shards than it was trained on."""
+
+
+class TimestampRangeError(TimestampParseError):
+    """A timestamp outside what int64 nanoseconds can hold (before 1677-09-21 or after
+    2262-04-11), usually a mistyped year."""
+
+
+class MixedTimezoneError(TimestampParseError):
+    """The UTC offset of a timestamp column changes from one row to another."""
+
+
+class TimestampGapError(LstmPipelineError):
+    """Two consecutive timestamps (after sorting) are further apart than allowed, usually
+    because one row has a mistyped date."""
+
+
+class NonFiniteValueError(LstmPipelineError):
+    """A feature or target holds an infinite value, or a number too large for float32."""
+
+
+class FileEncodingError(LstmPipelineError):
+    """A raw text file is not in the declared encoding (UTF-8 unless said otherwise), or is
+    not text at all."""
+
+
+class DamagedFileError(LstmPipelineError):
+    """A compressed raw file is cut short or corrupt, so it cannot be decompressed to its end."""
