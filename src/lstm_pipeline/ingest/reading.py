@@ -4,8 +4,14 @@ Files are read chunk by chunk (CSV through pandas' C parser, Parquet by record b
 chunk is turned into int64 nanosecond timestamps and float32 columns at once, so the peak
 memory is one chunk of strings plus the float32 result, never the whole file as text.
 
+A value that cannot be used is an error naming its file, column, line and value, never a
+silently changed number: text that is not a number, an infinite value or one too large for
+float32, a timestamp that does not parse or that nanoseconds cannot hold, bytes that are not
+text, a compressed file cut short.
+
 Example:
-    >>> spec = TimestampSpec(date_column="Date", time_column="Time", format="%d/%m/%Y %H:%M:%S")
+    >>> spec = TimestampSpec(column=None, date_column="Date", time_column="Time",
+    ...                      format="%d/%m/%Y %H:%M:%S")
     >>> raw = read_raw_files([Path("power.csv.xz")], timestamp=spec, features=None,
     ...                      targets=["Global_active_power"], missing_markers=["?", ""])
     >>> raw.columns
@@ -26,31 +32,24 @@ from tqdm.auto import tqdm
 
 from lstm_pipeline.errors import (
     ColumnNotFoundError,
+    DamagedFileError,
+    FileEncodingError,
+    NonFiniteValueError,
     NonNumericValueError,
     RawInputError,
-    TimestampParseError,
 )
+from lstm_pipeline.ingest.compression import (
+    DECOMPRESSION_ERRORS,
+    decompressed,
+    first_undecodable_line,
+)
+from lstm_pipeline.ingest.origin import ChunkOrigin
+from lstm_pipeline.ingest.timestamps import TimestampParser, TimestampSpec
 
 logger = logging.getLogger(__name__)
 
 CSV_COMPRESSION = {".gz": "gzip", ".xz": "xz", ".zst": "zstd", ".bz2": "bz2", ".csv": None}
 SUPPORTED_SUFFIXES = (".csv", ".csv.gz", ".csv.xz", ".csv.zst", ".csv.bz2", ".parquet", ".pq")
-
-
-@dataclass(frozen=True)
-class TimestampSpec:
-    """Where the timestamp comes from: one column, or a date column plus a time column."""
-
-    column: str | None = None
-    date_column: str | None = None
-    time_column: str | None = None
-    format: str | None = None
-
-    @property
-    def source_columns(self) -> list[str]:
-        if self.column is not None:
-            return [self.column]
-        return [c for c in (self.date_column, self.time_column) if c is not None]
 
 
 @dataclass
@@ -74,8 +73,56 @@ class RawTable:
         return f"{info['path']} {unit} {int(self.row_number[i])}"
 
 
+@dataclass(frozen=True)
+class _ReadOptions:
+    """The arguments of :func:`read_raw_files`, passed on as one."""
+
+    timestamp: TimestampSpec
+    features: Sequence[str] | None
+    targets: Sequence[str]
+    missing_markers: Sequence[str]
+    chunk_rows: int
+    csv_options: dict
+
+    @property
+    def encoding(self) -> str:
+        return self.csv_options.get("encoding") or "utf-8"
+
+
+@dataclass
+class _TableParts:
+    """Parsed chunks, one list per array, concatenated once at the end."""
+
+    timestamps: list[np.ndarray] = field(default_factory=list)
+    values: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    file_index: list[np.ndarray] = field(default_factory=list)
+    row_number: list[np.ndarray] = field(default_factory=list)
+    files: list[dict] = field(default_factory=list)
+
+    def add(self, index: int, origin: ChunkOrigin, stamps: np.ndarray, values: dict) -> None:
+        self.timestamps.append(stamps)
+        for column, column_values in values.items():
+            self.values.setdefault(column, []).append(column_values)
+        self.file_index.append(np.full(len(stamps), index, dtype=np.int32))
+        first = origin.first_row
+        self.row_number.append(np.arange(first, first + len(stamps), dtype=np.int64))
+
+    def table(self) -> RawTable:
+        return RawTable(
+            timestamps=np.concatenate(self.timestamps),
+            values={c: np.concatenate(parts) for c, parts in self.values.items()},
+            file_index=np.concatenate(self.file_index),
+            row_number=np.concatenate(self.row_number),
+            files=self.files,
+        )
+
+
 def list_raw_files(path: str | Path) -> list[Path]:
-    """Return the data files at ``path``: the file itself, or the supported files in a folder."""
+    """Return the data files at ``path``: the file itself, or the supported files in a folder.
+
+    Raises :class:`RawInputError` when the path does not exist, is an unsupported file, or
+    is a folder without a supported file.
+    """
     path = Path(path)
     if not path.exists():
         raise RawInputError(
@@ -116,139 +163,179 @@ def read_raw_files(
     chunk_rows: int = 250_000,
     csv_options: dict | None = None,
 ) -> RawTable:
-    """Read ``files`` into one :class:`RawTable` with float32 columns.
+    """Read ``files`` into one :class:`RawTable` with float32 columns, in file order.
 
     ``features=None`` takes every numeric column (a column is numeric when most of its
     non-missing values in the first chunk are numbers; a stray non-numeric value in it later
     is an error, never a silently dropped column). Targets are always kept.
-    """
-    stamps, file_idx, rows = [], [], []
-    values: dict[str, list[np.ndarray]] = {}
-    file_infos: list[dict] = []
-    columns: list[str] | None = None
-    csv_options = csv_options or {}
-    started = time.perf_counter()
-    for index, path in enumerate(files):
-        fmt = _file_format(path)
-        n_rows = 0
-        if fmt == "parquet":
-            chunks = _parquet_chunks(path, chunk_rows)
-        else:
-            if columns is None:
-                sample = next(_csv_chunks(path, chunk_rows, missing_markers, csv_options), None)
-                if sample is None:
-                    raise RawInputError(
-                        f"Raw file '{path}' has a header but no data rows. Remove it or add data."
-                    )
-                columns = _choose_columns(sample[1], path, timestamp, features, targets)
-            chunks = _csv_float_chunks(path, chunk_rows, missing_markers, csv_options, columns)
-        for first_row, chunk in chunks:
-            if columns is None:
-                columns = _choose_columns(chunk, path, timestamp, features, targets)
-            _check_columns(chunk, path, [*timestamp.source_columns, *columns])
-            unit = "line" if fmt == "csv" else "row"
-            stamps.append(_parse_timestamps(chunk, timestamp, path, first_row, unit))
-            for column in columns:
-                parsed = _parse_numeric(chunk[column], column, path, first_row, unit)
-                values.setdefault(column, []).append(parsed)
-            file_idx.append(np.full(len(chunk), index, dtype=np.int32))
-            rows.append(np.arange(first_row, first_row + len(chunk), dtype=np.int64))
-            n_rows += len(chunk)
-        if n_rows == 0:
-            raise RawInputError(
-                f"Raw file '{path}' has a header but no data rows. Remove it or add data."
-            )
-        file_infos.append({"path": str(path), "format": fmt, "rows": n_rows})
 
-    assert columns is not None  # list_raw_files guarantees at least one file
-    table = RawTable(
-        timestamps=np.concatenate(stamps),
-        values={c: np.concatenate(values[c]) for c in columns},
-        file_index=np.concatenate(file_idx),
-        row_number=np.concatenate(rows),
-        files=file_infos,
+    Raises, each naming the file (and column, line and value where there is one):
+    :class:`RawInputError` (no file, empty file, header only, malformed line, unreadable
+    Parquet), :class:`FileEncodingError`, :class:`DamagedFileError` (compressed file cut
+    short or corrupt), :class:`ColumnNotFoundError`, :class:`NonNumericValueError`,
+    :class:`NonFiniteValueError` (inf, or beyond float32), and the timestamp errors of
+    :meth:`TimestampParser.parse`.
+    """
+    if not files:
+        raise RawInputError("No raw file to read: the raw input holds no data file.")
+    options = _ReadOptions(
+        timestamp, features, list(targets), list(missing_markers), chunk_rows, csv_options or {}
     )
-    elapsed = time.perf_counter() - started
-    logger.info(
-        "Read %d rows x %d columns from %d file(s) in %.1f s (%.0f rows/s)",
-        len(table.timestamps),
-        len(columns),
-        len(files),
-        elapsed,
-        len(table.timestamps) / max(elapsed, 1e-9),
-    )
+    started = time.perf_counter()
+    parser = TimestampParser(timestamp)
+    parts = _TableParts()
+    columns: list[str] | None = None
+    for index, path in enumerate(files):
+        if columns is None:  # chosen once, from the first file
+            columns = _choose_columns(_first_chunk(path, options), path, options)
+        _read_file(path, index, columns, options, parser, parts)
+    table = parts.table()
+    _log_speed(table, len(files), time.perf_counter() - started)
     return table
 
 
-def _csv_float_chunks(
+def _log_speed(table: RawTable, n_files: int, elapsed: float) -> None:
+    rows = len(table.timestamps)
+    logger.info(
+        "Read %d rows x %d columns from %d file(s) in %.1f s (%.0f rows/s)",
+        rows,
+        len(table.columns),
+        n_files,
+        elapsed,
+        rows / max(elapsed, 1e-9),
+    )
+
+
+def _read_file(
     path: Path,
-    chunk_rows: int,
-    markers: Sequence[str],
-    options: dict,
-    columns: Sequence[str],
+    index: int,
+    columns: list[str],
+    options: _ReadOptions,
+    parser: TimestampParser,
+    parts: _TableParts,
+) -> None:
+    if _file_format(path) == "parquet":
+        chunks, fmt, unit = _parquet_chunks(path, options.chunk_rows), "parquet", "row"
+    else:
+        chunks, fmt, unit = _csv_float_chunks(path, options, columns), "csv", "line"
+    wanted = [*options.timestamp.source_columns, *columns]
+    n_rows = 0
+    for first_row, chunk in chunks:
+        _check_columns(chunk, path, wanted)
+        origin = ChunkOrigin(path, first_row, unit)
+        stamps = parser.parse(chunk, origin)
+        values = {column: _parse_numeric(chunk[column], column, origin) for column in columns}
+        parts.add(index, origin, stamps, values)
+        n_rows += len(chunk)
+    if n_rows == 0:
+        raise _header_only(path)
+    parts.files.append({"path": str(path), "format": fmt, "rows": n_rows})
+
+
+def _header_only(path: Path) -> RawInputError:
+    return RawInputError(f"Raw file '{path}' has a header but no data rows. Remove it or add data.")
+
+
+def _first_chunk(path: Path, options: _ReadOptions) -> pd.DataFrame:
+    """The first chunk as read without types, to choose the columns from."""
+    if _file_format(path) == "parquet":
+        chunks = _parquet_chunks(path, options.chunk_rows)
+    else:
+        chunks = _csv_chunks(path, options)
+    first = next(chunks, None)
+    chunks.close()  # closes the file now
+    if first is None:
+        raise _header_only(path)
+    return first[1]
+
+
+def _csv_float_chunks(
+    path: Path, options: _ReadOptions, columns: list[str]
 ) -> Iterator[tuple[int, pd.DataFrame]]:
     """Chunks with ``columns`` parsed to float32 by pandas' C parser (the fast path).
 
-    The C parser's error does not say where the bad value is, so on failure the file is read
-    again as text and the first bad value is named with its column and line.
+    The C parser says neither where a value that is not a number is, nor that a number
+    overflowed float32 (it becomes inf), so on either the file is read again as text and the
+    first bad value is named with its column, line and value as written.
     """
     # every other column stays text; no usecols, because with it pandas silently accepts
     # a line with too many fields
     dtypes = defaultdict(lambda: str, dict.fromkeys(columns, "float32"))
     try:
-        yield from _csv_chunks(path, chunk_rows, markers, options, dtypes)
-    except ValueError:
-        for first_row, chunk in _csv_chunks(path, chunk_rows, markers, options):
+        for first_row, chunk in _csv_chunks(path, options, dtypes):
+            if np.isinf(chunk[columns].to_numpy()).any():
+                raise ValueError("an infinite value or a number too large for float32")
+            yield first_row, chunk
+    except ValueError as exc:
+        for first_row, chunk in _csv_chunks(path, options):
+            origin = ChunkOrigin(path, first_row, "line")
             for column in columns:
-                _parse_numeric(chunk[column], column, path, first_row, "line")
-        raise
+                _parse_numeric(chunk[column], column, origin)
+        raise RawInputError(f"Raw file '{path}' holds a value that is not a number: {exc}") from exc
 
 
 def _csv_chunks(
-    path: Path,
-    chunk_rows: int,
-    markers: Sequence[str],
-    options: dict,
-    dtypes: dict | None = None,
+    path: Path, options: _ReadOptions, dtypes: dict | None = None
 ) -> Iterator[tuple[int, pd.DataFrame]]:
     """Chunks of a CSV file, as text unless ``dtypes`` says otherwise."""
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         raise RawInputError(f"Raw file '{path}' is empty (0 bytes).")
-    compression = CSV_COMPRESSION.get(path.suffix.lower())
     read_args = {
-        "compression": compression,
         "dtype": dtypes or str,  # text: parse numbers ourselves to name a bad value's line
-        "na_values": list(markers),
+        "na_values": list(options.missing_markers),
         "keep_default_na": False,
-        **options,
+        **options.csv_options,
     }
+    progress = {"desc": f"reading {path.name}", "unit": "B", "unit_scale": True}
     with (
         open(path, "rb") as raw_file,
-        tqdm.wrapattr(
-            raw_file,
-            "read",
-            total=path.stat().st_size,
-            desc=f"reading {path.name}",
-            unit="B",
-            unit_scale=True,
-            disable=None,  # off when not on a terminal (CI, Airflow logs)
-        ) as counted,
+        # disable=None: off when not on a terminal (CI, Airflow logs)
+        tqdm.wrapattr(raw_file, "read", total=size, disable=None, **progress) as counted,
+        decompressed(counted, CSV_COMPRESSION.get(path.suffix.lower())) as stream,
     ):
+        row = 1  # line 1 is the header
         try:
-            reader = pd.read_csv(counted, chunksize=chunk_rows, **read_args)
+            reader = pd.read_csv(stream, chunksize=options.chunk_rows, **read_args)
         except pd.errors.EmptyDataError as exc:
             raise RawInputError(f"Raw file '{path}' is empty: it has no header.") from exc
+        except (pd.errors.ParserError, UnicodeDecodeError, *DECOMPRESSION_ERRORS) as exc:
+            raise _unreadable(path, row, options, exc) from exc
         with reader:
-            row = 2  # line 1 is the header
+            row = 2
             while True:
                 try:
-                    chunk = next(reader)
+                    with np.errstate(over="ignore"):  # float32 overflow: inf, named later
+                        chunk = next(reader)
                 except StopIteration:
                     return
-                except pd.errors.ParserError as exc:
-                    raise RawInputError(f"Raw file '{path}' cannot be parsed: {exc}") from exc
+                except (pd.errors.ParserError, UnicodeDecodeError, *DECOMPRESSION_ERRORS) as exc:
+                    raise _unreadable(path, row, options, exc) from exc
                 yield row, chunk
                 row += len(chunk)
+
+
+def _unreadable(path: Path, row: int, options: _ReadOptions, exc: Exception) -> Exception:
+    """The error to raise for a failure of pandas' reader from ``row`` on."""
+    if isinstance(exc, pd.errors.ParserError | UnicodeDecodeError):
+        # a binary file often fails as a malformed line first: say what it really is
+        compression = CSV_COMPRESSION.get(path.suffix.lower())
+        found = first_undecodable_line(path, compression, options.encoding)
+        if found is not None:
+            return FileEncodingError(
+                f"Raw file '{path}' is not {options.encoding} text: line {found[0]} holds "
+                f"byte {found[1]:#04x}. Is it a binary file, or text in another encoding? "
+                f"Convert it to UTF-8, or declare its encoding in 'ingestion.csv_options', "
+                f"e.g. {{encoding: latin-1}}."
+            )
+    if isinstance(exc, pd.errors.ParserError):
+        return RawInputError(f"Raw file '{path}' cannot be parsed: {exc}")
+    if isinstance(exc, UnicodeDecodeError):
+        return FileEncodingError(f"Raw file '{path}' is not {exc.encoding} text: {exc}.")
+    return DamagedFileError(
+        f"Raw file '{path}' is cut short or damaged: decompressing it failed in the rows from "
+        f"line {row} on ({type(exc).__name__}: {exc}). Copy or download the file again."
+    )
 
 
 def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[int, pd.DataFrame]]:
@@ -278,21 +365,18 @@ def _check_columns(chunk: pd.DataFrame, path: Path, wanted: Sequence[str]) -> No
         )
 
 
-def _choose_columns(
-    chunk: pd.DataFrame,
-    path: Path,
-    timestamp: TimestampSpec,
-    features: Sequence[str] | None,
-    targets: Sequence[str],
-) -> list[str]:
-    _check_columns(chunk, path, [*timestamp.source_columns, *targets, *(features or [])])
+def _choose_columns(chunk: pd.DataFrame, path: Path, options: _ReadOptions) -> list[str]:
+    """The declared features and targets, or every numeric column and the targets."""
+    source = options.timestamp.source_columns
+    _check_columns(chunk, path, [*source, *options.targets, *(options.features or [])])
+    features = options.features
     if features is None:
-        candidates = [c for c in chunk.columns if c not in timestamp.source_columns]
+        candidates = [c for c in chunk.columns if c not in source]
         features = [c for c in candidates if _looks_numeric(chunk[c])]
         skipped = sorted(set(candidates) - set(features))
         if skipped:
             logger.warning("Columns %s of '%s' are not numeric and are not used", skipped, path)
-    columns = list(dict.fromkeys([*features, *targets]))
+    columns = list(dict.fromkeys([*features, *options.targets]))
     if not columns:
         raise ColumnNotFoundError(
             f"Raw file '{path}' has no numeric column to use; declare 'ingestion.features'."
@@ -309,80 +393,40 @@ def _looks_numeric(column: pd.Series) -> bool:
     return pd.to_numeric(present, errors="coerce").notna().mean() > 0.5
 
 
-def _parse_numeric(
-    column: pd.Series, name: str, path: Path, first_row: int, unit: str
-) -> np.ndarray:
+def _parse_numeric(column: pd.Series, name: str, origin: ChunkOrigin) -> np.ndarray:
+    """The column as float32, NaN where missing; raises naming the first unusable value."""
     if pd.api.types.is_bool_dtype(column.dtype) or not (
         pd.api.types.is_numeric_dtype(column.dtype)
         or pd.api.types.is_string_dtype(column.dtype)
         or column.dtype == object
     ):
         raise NonNumericValueError(
-            f"Column '{name}' of '{path}' has type {column.dtype}, not numbers."
+            f"Column '{name}' of '{origin.path}' has type {column.dtype}, not numbers."
         )
-    if pd.api.types.is_numeric_dtype(column.dtype):
-        return column.to_numpy(dtype=np.float32, na_value=np.nan)
-    numbers = pd.to_numeric(column, errors="coerce")
-    bad = numbers.isna().to_numpy() & column.notna().to_numpy()
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise NonNumericValueError(
-            f"Column '{name}' of '{path}' {unit} {first_row + i} holds {column.iloc[i]!r}, "
-            f"which is not a number ({int(bad.sum())} such value(s) in this chunk). Fix the "
-            f"value, or add it to 'ingestion.missing_markers' if it means 'missing'."
+    numbers = column
+    if not pd.api.types.is_numeric_dtype(column.dtype):
+        numbers = pd.to_numeric(column, errors="coerce")
+        bad = numbers.isna().to_numpy() & column.notna().to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise NonNumericValueError(
+                f"Column '{name}' of {origin.at(i)} holds {column.iloc[i]!r}, which is not a "
+                f"number ({int(bad.sum())} such value(s) in this chunk). Fix the value, or add "
+                f"it to 'ingestion.missing_markers' if it means 'missing'."
+            )
+    with np.errstate(over="ignore"):  # a number beyond float32 becomes inf, caught below
+        values = numbers.to_numpy(dtype=np.float32, na_value=np.nan)
+    _check_finite(values, column, name, origin)
+    return values
+
+
+def _check_finite(values: np.ndarray, column: pd.Series, name: str, origin: ChunkOrigin) -> None:
+    infinite = np.isinf(values)
+    if infinite.any():
+        i = int(np.flatnonzero(infinite)[0])
+        raise NonFiniteValueError(
+            f"Column '{name}' of {origin.at(i)} holds {str(column.iloc[i])!r}, which is "
+            f"infinite or too large for float32 (at most 3.4e38 in size; {int(infinite.sum())} "
+            f"such value(s) in this chunk). Fix the value, or add it to "
+            f"'ingestion.missing_markers' if it means 'missing'."
         )
-    return numbers.to_numpy(dtype=np.float32, na_value=np.nan)
-
-
-def _parse_timestamps(
-    chunk: pd.DataFrame, spec: TimestampSpec, path: Path, first_row: int, unit: str
-) -> np.ndarray:
-    if spec.column is None and spec.format and " " in spec.format.strip():
-        parsed_ns = _parse_date_and_time(chunk, spec)
-        if parsed_ns is not None:
-            return parsed_ns
-    if spec.column is not None:
-        text = chunk[spec.column]
-        described = f"column '{spec.column}'"
-    else:
-        text = chunk[spec.date_column].astype("string") + " " + chunk[spec.time_column]
-        described = f"columns '{spec.date_column}' + '{spec.time_column}'"
-    if pd.api.types.is_datetime64_any_dtype(text.dtype):
-        parsed = text
-    else:
-        parsed = pd.to_datetime(text, format=spec.format, errors="coerce")
-    bad = parsed.isna().to_numpy()
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise TimestampParseError(
-            f"Cannot parse the timestamp in {described} of '{path}' {unit} {first_row + i}: "
-            f"{text.iloc[i]!r} does not match format {spec.format!r} "
-            f"({int(bad.sum())} such value(s) in this chunk). Fix the value or "
-            f"'ingestion.timestamp.format'."
-        )
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    return parsed.to_numpy(dtype="datetime64[ns]").view(np.int64)
-
-
-def _parse_date_and_time(chunk: pd.DataFrame, spec: TimestampSpec) -> np.ndarray | None:
-    """Parse each distinct date and each distinct time once (a day repeats 1440 times a
-    minute series), then add them up; None when any value fails, so the caller's general
-    path names the bad row."""
-    date_format, time_format = spec.format.strip().split(" ", 1)
-    date_codes, dates = pd.factorize(chunk[spec.date_column])
-    time_codes, times = pd.factorize(chunk[spec.time_column])
-    day = pd.to_datetime(pd.Series(dates), format=date_format, errors="coerce")
-    clock = pd.to_datetime(pd.Series(times), format=time_format, errors="coerce")
-    if (
-        (date_codes < 0).any()
-        or (time_codes < 0).any()
-        or day.isna().any()
-        or clock.isna().any()
-        or getattr(day.dt, "tz", None) is not None
-    ):
-        return None
-    day_ns = day.to_numpy(dtype="datetime64[ns]").view(np.int64)
-    midnight = clock.dt.normalize()
-    clock_ns = (clock - midnight).to_numpy(dtype="timedelta64[ns]").view(np.int64)
-    return day_ns[date_codes] + clock_ns[time_codes]
