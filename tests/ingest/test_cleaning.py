@@ -4,15 +4,25 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_pipeline.errors import DuplicateTimestampError, IrregularSpacingError, MissingDataError
+from lstm_pipeline.errors import (
+    DuplicateTimestampError,
+    IrregularSpacingError,
+    MissingDataError,
+    SettingsError,
+    TimestampGapError,
+)
 from lstm_pipeline.ingest.cleaning import (
+    MissingSpec,
     check_not_all_missing,
     fill_missing,
+    fill_short_gaps,
     infer_frequency,
     missing_runs,
     order_and_deduplicate,
     regularise,
     resample,
+    short_gap_mask,
+    time_order,
 )
 from lstm_pipeline.ingest.reading import RawTable
 
@@ -151,3 +161,89 @@ def test_strict_resample_never_reports_a_partly_missing_bucket():
 def test_all_missing_column_is_named():
     with pytest.raises(MissingDataError, match=r"Column 'x' is missing in every row of in.csv"):
         check_not_all_missing(table([0, 1], [np.nan, np.nan]))
+
+
+MINUTES_TO_2099 = int((pd.Timestamp("2099-01-01") - pd.Timestamp("2020-01-01")) / MINUTE)
+
+
+def test_a_mistyped_year_is_a_gap_error_naming_both_rows_and_timestamps():
+    raw = table([0, 1, MINUTES_TO_2099, 2, 3], [1, 2, 3, 4, 5])
+    with pytest.raises(TimestampGapError) as error:
+        order_and_deduplicate(raw, "error", max_gap=pd.Timedelta("30D"))
+    message = str(error.value)
+    # sorted, the 2099 row (line 4) follows the last 2020 row (line 6)
+    assert "from 2020-01-01 00:03:00 (in.csv line 6) to 2099-01-01 00:00:00 (in.csv line 4)" in (
+        message
+    )
+    assert "'ingestion.missing.max_timestamp_gap'" in message
+    assert "set it to null" in message
+
+
+def test_a_mistyped_early_year_is_caught_too():
+    raw = table([-MINUTES_TO_2099, 0, 1], [1, 2, 3])
+    with pytest.raises(TimestampGapError, match=r"from 1940-12-31 .*in.csv line 2\) to 2020"):
+        order_and_deduplicate(raw, "error", max_gap=pd.Timedelta("30D"))
+
+
+def test_a_gap_up_to_the_maximum_passes_and_none_turns_the_check_off():
+    raw = table([0, 60, 61], [1, 2, 3])
+    frame, _ = order_and_deduplicate(raw, "error", max_gap=pd.Timedelta("60min"))
+    assert len(frame) == 3
+    with pytest.raises(TimestampGapError, match="a gap of 0 days 01:00:00"):
+        order_and_deduplicate(raw, "error", max_gap=pd.Timedelta("59min"))
+    frame, _ = order_and_deduplicate(table([0, MINUTES_TO_2099], [1, 2]), "error", max_gap=None)
+    assert len(frame) == 2
+
+
+def test_a_gap_wider_than_int64_nanoseconds_is_still_caught():
+    stamps = np.array(
+        [pd.Timestamp("1700-01-01").value, pd.Timestamp("2200-01-01").value], dtype=np.int64
+    )
+    raw = table([0, 1], [1, 2])
+    raw.timestamps = stamps
+    with pytest.raises(TimestampGapError, match="182,621 days"):
+        order_and_deduplicate(raw, "error", max_gap=pd.Timedelta("30D"))
+
+
+def test_time_order_is_stable_and_counts_rows_out_of_order():
+    order, out_of_order = time_order(np.array([5, 1, 5, 0]))
+    assert order.tolist() == [3, 1, 0, 2]
+    assert out_of_order == 2
+
+
+def test_short_gap_mask_marks_short_runs_and_lists_long_ones():
+    values = np.array([1, np.nan, 3, np.nan, np.nan, np.nan, 7], dtype=np.float32)
+    mask, long_runs = short_gap_mask(values, max_gap_steps=2)
+    assert mask.tolist() == [False, True, False, False, False, False, False]
+    assert long_runs == [(3, 3)]
+
+
+def test_fill_short_gaps_fills_each_column_alone():
+    index = pd.date_range("2020-01-01", periods=4, freq="1min", name="timestamp")
+    data = pd.DataFrame({"a": [1, np.nan, 3, 4], "b": [1, np.nan, np.nan, 4]}, index=index)
+    filled, long_runs = fill_short_gaps(data, "ffill", max_gap_steps=1, period_steps=None)
+    assert filled["a"].tolist() == [1, 1, 3, 4]
+    assert np.isnan(filled["b"].to_numpy()[1:3]).all()
+    assert long_runs == [(1, 2, "b")]
+
+
+@pytest.mark.parametrize(
+    ("call", "allowed"),
+    [
+        (lambda: order_and_deduplicate(table([0], [1]), "newest"), "'first', 'last'"),
+        (lambda: fill_missing(frame([1]), policy="guess", max_gap_steps=1), "'interpolate'"),
+        (lambda: resample(frame([1, 2]), "2min", "mode", {}, strict=True), "'median'"),
+    ],
+)
+def test_an_unknown_choice_lists_the_allowed_values(call, allowed):
+    with pytest.raises(ValueError, match=allowed):
+        call()
+
+
+def test_missing_spec_checks_durations_and_the_seasonal_period():
+    assert MissingSpec().max_timestamp_gap == "30D"
+    assert MissingSpec.model_validate({"max_timestamp_gap": None}).max_timestamp_gap is None
+    with pytest.raises(SettingsError, match="max_timestamp_gap = '-1D': must be a positive"):
+        MissingSpec.model_validate({"max_timestamp_gap": "-1D"})
+    with pytest.raises(SettingsError, match="policy 'seasonal' needs 'period'"):
+        MissingSpec.model_validate({"policy": "seasonal"})

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from lstm_pipeline.errors import IrregularSpacingError, SettingsError
+from lstm_pipeline.errors import IrregularSpacingError, SettingsError, TimestampGapError
 from lstm_pipeline.pipelines.ingestion.nodes import clean_series, read_raw_series
 from lstm_pipeline.pipelines.ingestion.params import IngestionParams
 
@@ -62,7 +62,7 @@ def test_irregular_input_is_resampled_when_a_frequency_is_declared(tmp_path, sli
     raw, read_report = read_raw_series([path], native)
     with pytest.raises(IrregularSpacingError):
         clean_series(raw, read_report, native)
-    coarse = default_params(resample={"frequency": "15min"})
+    coarse = default_params(resample={"frequency": "15min", "per_column": {}})
     series, report = clean_series(raw, read_report, coarse)
     assert report["frequency"]["regular"] is False
     assert report["frequency"]["output"] == "15min"
@@ -77,6 +77,45 @@ def test_parameter_errors_name_the_parameter():
     with pytest.raises(SettingsError, match="ingestion.chunk_rows = 'many': Input should be"):
         default_params(chunk_rows="many")
     with pytest.raises(SettingsError, match="ingestion.timestamp: give either 'column'"):
-        default_params(timestamp={"column": "t", "date_column": "Date"})
+        default_params(
+            timestamp={"column": "t", "date_column": "Date", "time_column": None, "format": None}
+        )
     with pytest.raises(SettingsError, match="ingestion.unknown_knob = 1: Extra inputs"):
         default_params(unknown_knob=1)
+
+
+def test_a_mistyped_year_stops_the_read_before_gap_filling_can_make_decades(tmp_path, slice_text):
+    lines = slice_text.splitlines()
+    lines[20160] = lines[20160].replace("/2006", "/2099", 1)  # the last row: 30/12/2099
+    path = tmp_path / "typo.csv"
+    path.write_text("\n".join(lines) + "\n")
+    params = default_params()
+    with pytest.raises(TimestampGapError) as error:
+        read_raw_series([path], params)
+    message = str(error.value)
+    assert f"from 2006-12-30 17:22:00 ({path} line 20160) to 2099-12-30 17:23:00" in message
+    assert f"({path} line 20161)" in message
+    # null turns the check off: the rows are read, the gap is the user's to keep
+    unchecked = default_params(missing={**params.missing.model_dump(), "max_timestamp_gap": None})
+    raw, _ = read_raw_series([path], unchecked)
+    assert raw.index[-1] == pd.Timestamp("2099-12-30 17:23")
+
+
+def test_max_timestamp_gap_must_be_a_duration_or_null():
+    with pytest.raises(
+        SettingsError, match=r"ingestion\.missing\.max_timestamp_gap = 'a month': .*duration"
+    ):
+        default_params(missing={"max_timestamp_gap": "a month"})
+
+
+@pytest.mark.parametrize("field", ["timestamp", "features", "missing_markers", "resample"])
+def test_fields_that_describe_the_data_have_no_default(field):
+    raw = yaml.safe_load((CONF / "parameters_ingestion.yml").read_text())["ingestion"]
+    del raw[field]
+    with pytest.raises(SettingsError, match=rf"ingestion\.{field}: Field required"):
+        IngestionParams.model_validate(raw)
+
+
+def test_features_may_not_be_an_empty_list():
+    with pytest.raises(SettingsError, match="'features' is an empty list"):
+        default_params(features=[])

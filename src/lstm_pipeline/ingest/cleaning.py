@@ -1,61 +1,173 @@
 """Turn raw rows into a clean, regular series: order, duplicates, grid, missing values, resampling.
 
 Every function takes and returns plain pandas/numpy objects plus a small report dict, so the
-Kedro nodes only wire them together and the report says exactly what was changed.
+Kedro nodes only wire them together and the report says exactly what was changed. The sets
+of allowed values (``MissingPolicy``...) and the settings models (:class:`MissingSpec`,
+:class:`ResampleSpec`) are defined here, once, and reused by the pipeline's parameters.
 """
 
 import logging
 from collections.abc import Mapping, Sequence
+from typing import Annotated, Literal, get_args
 
 import numpy as np
 import pandas as pd
+from pydantic import AfterValidator, Field, model_validator
 
 from lstm_pipeline.errors import (
     DuplicateTimestampError,
     IrregularSpacingError,
     MissingDataError,
+    TimestampGapError,
 )
 from lstm_pipeline.ingest.reading import RawTable
+from lstm_pipeline.parameters import StrictModel
 
 logger = logging.getLogger(__name__)
 
-DUPLICATE_POLICIES = ("first", "last", "mean", "error")
-MISSING_POLICIES = ("interpolate", "ffill", "seasonal", "drop", "error")
-LONG_GAP_ACTIONS = ("keep", "drop", "error")
-AGGREGATIONS = ("mean", "sum", "last", "first", "min", "max", "median")
+DuplicatePolicy = Literal["first", "last", "mean", "error"]
+MissingPolicy = Literal["interpolate", "ffill", "seasonal", "drop", "error"]
+LongGapAction = Literal["keep", "drop", "error"]
+Aggregation = Literal["mean", "sum", "last", "first", "min", "max", "median"]
 MAX_GAPS_LISTED = 50
 
 
-def order_and_deduplicate(table: RawTable, policy: str) -> tuple[pd.DataFrame, dict]:
-    """Sort rows by time (stable, so file order breaks ties) and resolve duplicate timestamps."""
-    if policy not in DUPLICATE_POLICIES:
-        raise ValueError(f"duplicate policy must be one of {DUPLICATE_POLICIES}, got {policy!r}")
-    stamps = table.timestamps
-    out_of_order = int(np.count_nonzero(np.diff(stamps) < 0))
-    order = np.argsort(stamps, kind="stable") if out_of_order else np.arange(len(stamps))
-    sorted_stamps = stamps[order]
+def positive_duration(value: str) -> str:
+    """Return ``value`` when pandas reads it as a positive duration ('60min', '1D');
+    raise ValueError (which pydantic reports with the parameter's path) otherwise."""
+    try:
+        duration = pd.Timedelta(value)
+    except ValueError as exc:
+        raise ValueError(f"must be a duration such as '60min' or '1D', got {value!r}") from exc
+    if duration <= pd.Timedelta(0):
+        raise ValueError(f"must be a positive duration, got {value!r}")
+    return value
+
+
+Duration = Annotated[str, AfterValidator(positive_duration)]
+
+
+class MissingSpec(StrictModel):
+    """How missing values are filled, and how far apart timestamps may be."""
+
+    policy: MissingPolicy = "interpolate"
+    max_gap: Duration = Field(default="60min", description="longest gap that is filled")
+    period: Duration | None = Field(default=None, description="season for 'seasonal', e.g. 1D")
+    long_gaps: LongGapAction = "keep"
+    max_timestamp_gap: Duration | None = Field(
+        default="30D",
+        description="longest jump between consecutive timestamps (a longer one is taken for "
+        "a mistyped date and stops the run); null turns the check off",
+    )
+
+    @model_validator(mode="after")
+    def _period_for_seasonal(self):
+        if self.policy == "seasonal" and self.period is None:
+            raise ValueError("policy 'seasonal' needs 'period', e.g. '1D'")
+        return self
+
+
+class ResampleSpec(StrictModel):
+    """Aggregate onto a coarser grid: one aggregation for all, or one per column."""
+
+    frequency: Duration
+    aggregation: Aggregation = "mean"
+    per_column: dict[str, Aggregation] = Field(
+        description="aggregation of the columns that differ from 'aggregation'; {} for none"
+    )
+
+
+def _check_choice(value: str, choices, what: str) -> None:
+    allowed = get_args(choices)
+    if value not in allowed:
+        raise ValueError(f"{what} must be one of {allowed}, got {value!r}")
+
+
+def order_and_deduplicate(
+    table: RawTable, policy: DuplicatePolicy, max_gap: pd.Timedelta | None = None
+) -> tuple[pd.DataFrame, dict]:
+    """Sort rows by time (stable, so file order breaks ties) and resolve duplicate timestamps.
+
+    Returns the sorted frame (float32 columns, a DatetimeIndex named 'timestamp') and a
+    report: rows out of order, duplicate rows, the policy. Raises
+    :class:`TimestampGapError` when consecutive timestamps are more than ``max_gap`` apart
+    (None skips the check), :class:`DuplicateTimestampError` when ``policy`` is 'error' and
+    a timestamp repeats.
+    """
+    _check_choice(policy, DuplicatePolicy, "duplicate policy")
+    order, out_of_order = time_order(table.timestamps)
+    if max_gap is not None:
+        check_timestamp_gaps(table, order, max_gap)
+    sorted_stamps = table.timestamps[order]
     repeated = np.flatnonzero(sorted_stamps[1:] == sorted_stamps[:-1]) + 1
-    report = {"rows_out_of_order": out_of_order, "duplicate_rows": int(len(repeated))}
     if len(repeated) and policy == "error":
-        second = int(order[repeated[0]])
-        first = int(order[repeated[0] - 1])
-        raise DuplicateTimestampError(
-            f"Timestamp {pd.Timestamp(stamps[second])} appears more than once "
-            f"({table.location(first)} and {table.location(second)}; {len(repeated)} duplicate "
-            f"row(s) in all). Set 'ingestion.duplicates' to first, last or mean to resolve them."
-        )
+        raise _duplicate_error(table, order, repeated)
     frame = pd.DataFrame(
         {name: column[order] for name, column in table.values.items()},
         index=pd.DatetimeIndex(sorted_stamps.view("datetime64[ns]"), name="timestamp"),
     )
     if len(repeated):
-        if policy == "mean":
-            frame = frame.groupby(level=0, sort=False).mean().astype(np.float32)
-        else:
-            frame = frame[~frame.index.duplicated(keep=policy)]
+        frame = _resolve_duplicates(frame, policy)
         logger.warning("Resolved %d duplicate timestamp row(s) with '%s'", len(repeated), policy)
-    report["duplicate_policy"] = policy
+    report = {
+        "rows_out_of_order": out_of_order,
+        "duplicate_rows": int(len(repeated)),
+        "duplicate_policy": policy,
+    }
     return frame, report
+
+
+def time_order(stamps: np.ndarray) -> tuple[np.ndarray, int]:
+    """The stable order that sorts ``stamps``, and how many rows were out of order."""
+    out_of_order = int(np.count_nonzero(np.diff(stamps) < 0))
+    order = np.argsort(stamps, kind="stable") if out_of_order else np.arange(len(stamps))
+    return order, out_of_order
+
+
+def check_timestamp_gaps(table: RawTable, order: np.ndarray, max_gap: pd.Timedelta) -> None:
+    """Raise :class:`TimestampGapError` at the first jump between consecutive timestamps (in
+    ``order``) longer than ``max_gap``, naming both rows: one of them is usually a mistyped
+    date, which would otherwise fill years of empty rows."""
+    stamps = table.timestamps[order]
+    # sorted, so every difference is >= 0; as uint64 it is right even past int64's range
+    steps = np.diff(stamps).view(np.uint64)
+    jumps = np.flatnonzero(steps > np.uint64(max_gap.value))
+    if not len(jumps):
+        return
+    before, after = int(order[jumps[0]]), int(order[jumps[0] + 1])
+    gap_ns = int(table.timestamps[after]) - int(table.timestamps[before])
+    raise TimestampGapError(
+        f"Timestamps jump from {pd.Timestamp(table.timestamps[before])} "
+        f"({table.location(before)}) to {pd.Timestamp(table.timestamps[after])} "
+        f"({table.location(after)}), a gap of {_duration_text(gap_ns)}, longer than "
+        f"'ingestion.missing.max_timestamp_gap' ({max_gap}); {len(jumps)} such gap(s) in all. "
+        f"A mistyped date? Fix that row. If the gap is real, raise max_timestamp_gap "
+        f"(e.g. 365D), or set it to null to turn this check off."
+    )
+
+
+def _duration_text(nanoseconds: int) -> str:
+    if nanoseconds <= np.iinfo(np.int64).max:
+        return str(pd.Timedelta(nanoseconds, unit="ns"))
+    return f"{nanoseconds / pd.Timedelta('1D').value:,.0f} days"
+
+
+def _duplicate_error(
+    table: RawTable, order: np.ndarray, repeated: np.ndarray
+) -> DuplicateTimestampError:
+    second = int(order[repeated[0]])
+    first = int(order[repeated[0] - 1])
+    return DuplicateTimestampError(
+        f"Timestamp {pd.Timestamp(table.timestamps[second])} appears more than once "
+        f"({table.location(first)} and {table.location(second)}; {len(repeated)} duplicate "
+        f"row(s) in all). Set 'ingestion.duplicates' to first, last or mean to resolve them."
+    )
+
+
+def _resolve_duplicates(frame: pd.DataFrame, policy: DuplicatePolicy) -> pd.DataFrame:
+    if policy == "mean":
+        return frame.groupby(level=0, sort=False).mean().astype(np.float32)
+    return frame[~frame.index.duplicated(keep=policy)]
 
 
 def infer_frequency(index: pd.DatetimeIndex) -> pd.Timedelta:
@@ -102,81 +214,118 @@ def missing_runs(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def fill_missing(
     frame: pd.DataFrame,
     *,
-    policy: str,
+    policy: MissingPolicy,
     max_gap_steps: int,
     period_steps: int | None = None,
-    long_gaps: str = "keep",
+    long_gaps: LongGapAction = "keep",
 ) -> tuple[pd.DataFrame, dict]:
     """Fill gaps of at most ``max_gap_steps`` rows with ``policy``; report every longer gap.
 
     Longer gaps are never bridged: ``long_gaps`` keeps them as NaN rows (windowing skips
-    them), drops those rows, or raises.
+    them), drops those rows, or raises. Returns the frame and a report: per-column missing,
+    filled and remaining counts, the longest gaps. Raises :class:`MissingDataError` for any
+    missing value under policy 'error', and for a long gap under ``long_gaps='error'``.
     """
-    if policy not in MISSING_POLICIES:
-        raise ValueError(f"missing policy must be one of {MISSING_POLICIES}, got {policy!r}")
-    if long_gaps not in LONG_GAP_ACTIONS:
-        raise ValueError(f"long_gaps must be one of {LONG_GAP_ACTIONS}, got {long_gaps!r}")
+    _check_choice(policy, MissingPolicy, "missing policy")
+    _check_choice(long_gaps, LongGapAction, "long_gaps")
     missing_before = {c: int(frame[c].isna().sum()) for c in frame.columns}
-    if policy == "error" and any(missing_before.values()):
-        column = next(c for c, n in missing_before.items() if n)
-        first = frame.index[np.flatnonzero(frame[column].isna().to_numpy())[0]]
-        raise MissingDataError(
-            f"Column '{column}' has {missing_before[column]} missing value(s), the first at "
-            f"{first}, and 'ingestion.missing.policy' is 'error'. Choose interpolate, ffill, "
-            f"seasonal or drop."
-        )
-    report: dict = {"policy": policy, "max_gap_steps": max_gap_steps, "columns": {}}
+    if policy == "error":
+        check_nothing_missing(frame, missing_before)
+    report: dict = {"policy": policy, "max_gap_steps": max_gap_steps}
     if policy == "drop":
         kept = frame.dropna(how="any")
-        for c in frame.columns:
-            report["columns"][c] = {"missing": missing_before[c], "filled": 0, "remaining": 0}
-        report["rows_dropped"] = len(frame) - len(kept)
-        report["long_gaps"] = []
-        return kept, report
+        report["columns"] = {
+            c: {"missing": n, "filled": 0, "remaining": 0} for c, n in missing_before.items()
+        }
+        return kept, {**report, "rows_dropped": len(frame) - len(kept), "long_gaps": []}
+    filled, long_runs = fill_short_gaps(frame, policy, max_gap_steps, period_steps)
+    remaining = {c: int(filled[c].isna().sum()) for c in filled.columns}
+    report["columns"] = {
+        c: {"missing": n, "filled": n - remaining[c], "remaining": remaining[c]}
+        for c, n in missing_before.items()
+    }
+    report.update(_long_gap_report(long_runs, frame.index, long_gaps))
+    if long_runs and long_gaps == "error":
+        raise _long_gap_error(report, max_gap_steps)
+    if long_runs and long_gaps == "drop":
+        kept = filled.dropna(how="any")
+        report["rows_dropped"] = len(filled) - len(kept)
+        filled = kept
+    return filled, report
 
+
+def check_nothing_missing(frame: pd.DataFrame, missing: Mapping[str, int]) -> None:
+    """Raise :class:`MissingDataError` naming the first column with a missing value (counts
+    in ``missing``) and the timestamp of its first one."""
+    column = next((c for c, n in missing.items() if n), None)
+    if column is None:
+        return
+    first = frame.index[np.flatnonzero(frame[column].isna().to_numpy())[0]]
+    raise MissingDataError(
+        f"Column '{column}' has {missing[column]} missing value(s), the first at "
+        f"{first}, and 'ingestion.missing.policy' is 'error'. Choose interpolate, ffill, "
+        f"seasonal or drop."
+    )
+
+
+def fill_short_gaps(
+    frame: pd.DataFrame, policy: MissingPolicy, max_gap_steps: int, period_steps: int | None
+) -> tuple[pd.DataFrame, list[tuple[int, int, str]]]:
+    """Fill every run of at most ``max_gap_steps`` missing rows, column by column; return
+    the filled frame and the longer runs as (start position, length, column)."""
     filled = {}
     long_runs: list[tuple[int, int, str]] = []
     for column in frame.columns:
         values = frame[column].to_numpy(dtype=np.float32, copy=True)
-        starts, lengths = missing_runs(values)
-        fillable = np.zeros(len(values), dtype=bool)
-        for start, length in zip(starts, lengths, strict=True):
-            if length <= max_gap_steps:
-                fillable[start : start + length] = True
-            else:
-                long_runs.append((int(start), int(length), column))
+        fillable, column_long_runs = short_gap_mask(values, max_gap_steps)
+        long_runs += [(start, length, column) for start, length in column_long_runs]
         if fillable.any():
             values = _fill(values, fillable, policy, frame.index, period_steps)
         filled[column] = values
-        report["columns"][column] = {
-            "missing": missing_before[column],
-            "filled": int(missing_before[column] - np.isnan(values).sum()),
-            "remaining": int(np.isnan(values).sum()),
-        }
-    result = pd.DataFrame(filled, index=frame.index)
-    report["long_gaps"] = _describe_gaps(long_runs, frame.index)
-    report["long_gap_count"] = len(report["long_gaps"])
-    report["long_gaps"] = report["long_gaps"][:MAX_GAPS_LISTED]
-    report["long_gap_action"] = long_gaps
-    if long_runs and long_gaps == "error":
-        gap = report["long_gaps"][0]
-        raise MissingDataError(
-            f"{report['long_gap_count']} gap(s) are longer than 'ingestion.missing.max_gap' "
-            f"({max_gap_steps} steps); the first runs from {gap['start']} to {gap['end']} in "
-            f"column(s) {gap['columns']}. Raise max_gap, or set 'ingestion.missing.long_gaps' "
-            f"to keep or drop."
-        )
-    if long_runs and long_gaps == "drop":
-        before = len(result)
-        result = result.dropna(how="any")
-        report["rows_dropped"] = before - len(result)
-    return result, report
+    return pd.DataFrame(filled, index=frame.index), long_runs
+
+
+def short_gap_mask(
+    values: np.ndarray, max_gap_steps: int
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """True where ``values`` is NaN in a run of at most ``max_gap_steps``; and the longer
+    runs as (start position, length)."""
+    starts, lengths = missing_runs(values)
+    fillable = np.zeros(len(values), dtype=bool)
+    long_runs = []
+    for start, length in zip(starts, lengths, strict=True):
+        if length <= max_gap_steps:
+            fillable[start : start + length] = True
+        else:
+            long_runs.append((int(start), int(length)))
+    return fillable, long_runs
+
+
+def _long_gap_report(
+    runs: list[tuple[int, int, str]], index: pd.DatetimeIndex, action: LongGapAction
+) -> dict:
+    gaps = _describe_gaps(runs, index)
+    return {
+        "long_gaps": gaps[:MAX_GAPS_LISTED],
+        "long_gap_count": len(gaps),
+        "long_gap_action": action,
+    }
+
+
+def _long_gap_error(report: dict, max_gap_steps: int) -> MissingDataError:
+    gap = report["long_gaps"][0]
+    return MissingDataError(
+        f"{report['long_gap_count']} gap(s) are longer than 'ingestion.missing.max_gap' "
+        f"({max_gap_steps} steps); the first runs from {gap['start']} to {gap['end']} in "
+        f"column(s) {gap['columns']}. Raise max_gap, or set 'ingestion.missing.long_gaps' "
+        f"to keep or drop."
+    )
 
 
 def _fill(
     values: np.ndarray,
     fillable: np.ndarray,
-    policy: str,
+    policy: MissingPolicy,
     index: pd.DatetimeIndex,
     period_steps: int | None,
 ) -> np.ndarray:
@@ -224,16 +373,19 @@ def _describe_gaps(runs: list[tuple[int, int, str]], index: pd.DatetimeIndex) ->
 def resample(
     frame: pd.DataFrame,
     frequency: str,
-    aggregation: str,
-    per_column: Mapping[str, str],
+    aggregation: Aggregation,
+    per_column: Mapping[str, Aggregation],
     *,
     strict: bool,
 ) -> tuple[pd.DataFrame, dict]:
     """Aggregate onto a coarser regular grid, one aggregation per column.
 
     ``strict`` (for data already on a regular grid) makes a bucket NaN when any of its rows
-    is missing, so a sum over a half-missing hour is never reported as a full hour.
+    is missing, so a sum over a half-missing hour is never reported as a full hour. Returns
+    the resampled float32 frame and a report (frequency, aggregation per column, strict).
     """
+    for method in (aggregation, *per_column.values()):
+        _check_choice(method, Aggregation, "aggregation")
     target = pd.Timedelta(frequency)
     how = {c: per_column.get(c, aggregation) for c in frame.columns}
     bins = frame.resample(target, label="left", closed="left")
