@@ -29,3 +29,8 @@ def collect(dataset) -> tuple[np.ndarray, np.ndarray]:
         np.concatenate([b[0].numpy() for b in batches]),
         np.concatenate([b[1].numpy() for b in batches]),
     )
+
+
+def shard_files(folder) -> list:
+    """The shard files of a folder, in shard order."""
+    return sorted(p for p in folder.iterdir() if p.name.startswith("shard-"))

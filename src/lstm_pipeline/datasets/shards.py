@@ -8,6 +8,7 @@ from kedro.io import AbstractDataset, DatasetError
 from kedro_datasets._typing import JSONPreview
 
 from lstm_pipeline.files import atomic_target, exclusive_lock, recover
+from lstm_pipeline.windows.choices import FORMATS, VERIFY
 from lstm_pipeline.windows.manifest import MANIFEST
 from lstm_pipeline.windows.reader import ShardSet
 from lstm_pipeline.windows.writing import WindowingJob
@@ -16,8 +17,10 @@ from lstm_pipeline.windows.writing import WindowingJob
 class WindowShardsDataset(AbstractDataset[WindowingJob, ShardSet]):
     """Save runs a :class:`WindowingJob` (streaming, into a temporary folder swapped into
     place, under a lock on the folder: a second writer fails at once naming the first);
-    load returns a verified, lazy :class:`ShardSet` for ``make_dataset``. Both first clear
-    what a killed run left: a folder retired by a half-done swap is put back.
+    load returns a verified, lazy :class:`ShardSet` for ``make_dataset`` (``verify``: size
+    and SHA-256 of every shard, and every shard's own attributes against the manifest).
+    Both first clear what a killed run left: a folder retired by a half-done swap is put
+    back, temporaries of writers no longer running are removed.
 
     Example catalog entry::
 
@@ -34,18 +37,23 @@ class WindowShardsDataset(AbstractDataset[WindowingJob, ShardSet]):
         verify: str = "sha256",
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        if format not in (None, "hdf5", "tfrecord"):
-            raise DatasetError(f"format must be hdf5, tfrecord or null, got {format!r}")
+        if format not in (None, *FORMATS):
+            raise DatasetError(f"format must be one of {FORMATS} or null, got {format!r}")
+        if verify not in VERIFY:
+            raise DatasetError(f"verify must be one of {VERIFY}, got {verify!r}")
         self._path = Path(path)
         self._format = format
         self._verify = verify
         self.metadata = metadata
 
     def load(self) -> ShardSet:
+        """The verified shard folder; raises ShardIntegrityError naming what is wrong."""
         recover(self._path)
         return ShardSet(self._path, verify=self._verify)
 
     def save(self, data: WindowingJob) -> None:
+        """Run ``data`` into a temporary folder and swap it into place; raises LockHeldError
+        naming the pid of another process writing the same folder."""
         if not isinstance(data, WindowingJob):
             raise DatasetError(f"{self._path}: expected a WindowingJob, got {type(data).__name__}")
         with exclusive_lock(self._path), atomic_target(self._path) as temporary:

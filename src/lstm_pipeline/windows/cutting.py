@@ -65,9 +65,6 @@ class WindowBlock:
         self.windows = len(inputs)
 
     def take(self, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Inputs and targets of the windows ``numbers`` (row numbers in the block)."""
         return self._inputs[numbers], self._targets[numbers]
 
-
-def all_windows(segment: SegmentWindows) -> tuple[np.ndarray, np.ndarray]:
-    """Every window of a segment, in order (materialises them: for small data and tests)."""
-    return segment.take(np.arange(segment.windows))

@@ -1,15 +1,40 @@
-"""manifest.json: everything a reader needs, and each shard's size and SHA-256."""
+"""manifest.json: everything a reader needs, each shard's size and SHA-256, and the
+attributes each shard records about itself so that an edited manifest is caught.
+
+A manifest is checked three ways when a folder is opened: it must parse and agree with itself
+(:func:`manifest_problems`), every shard must have the size it lists (and the SHA-256, if
+asked), and every shard's own attributes (:func:`shard_attributes`) must equal what the
+manifest says of it.
+"""
 
 import hashlib
 import json
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from lstm_pipeline.errors import ShardIntegrityError
+from lstm_pipeline.windows.choices import Compression, Format, Layout
 
 MANIFEST = "manifest.json"
+SHARD_ATTRIBUTES_VERSION = 1
+# what every shard records of its manifest (plus its own file name and the lineage generation)
+SHARD_ATTRIBUTE_KEYS = (
+    "layout",
+    "columns",
+    "feature_columns",
+    "target_columns",
+    "feature_index",
+    "target_index",
+    "input_length",
+    "horizon",
+    "offset",
+    "stride",
+    "step_ns",
+)
 
 
 class ShardInfo(BaseModel):
@@ -24,9 +49,9 @@ class ShardInfo(BaseModel):
 class Manifest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    format: Literal["hdf5", "tfrecord"]
-    layout: Literal["segments", "windows"]
-    compression: str
+    format: Format
+    layout: Layout
+    compression: Compression
     dtype: Literal["float32"]
     columns: list[str]
     feature_columns: list[str]
@@ -44,7 +69,81 @@ class Manifest(BaseModel):
     segments: list[list[int]]  # [shard, start_ns, rows, windows] per segment (segments layout)
 
 
+def shard_attributes(manifest: dict, file: str) -> dict:
+    """What the shard named ``file`` records about itself, from its ``manifest`` (a dict):
+    the window arithmetic, columns and layout, its file name and the lineage generation of
+    the run that wrote it (``None`` without lineage). JSON-ready."""
+    lineage = manifest.get("lineage") or {}
+    return {
+        "version": SHARD_ATTRIBUTES_VERSION,
+        "file": file,
+        **{key: manifest[key] for key in SHARD_ATTRIBUTE_KEYS},
+        "lineage_generation": lineage.get("generation"),
+    }
+
+
+def check_shard_attributes(path: Path, expected: dict, found: dict | None) -> None:
+    """Raise :class:`ShardIntegrityError` naming the shard ``path`` and every field where its
+    own attributes (``found``; ``None``: it recorded none) differ from the manifest's."""
+    if found is None:
+        raise ShardIntegrityError(
+            f"Shard '{path}' records no attributes of its own: it was written by an older "
+            f"version of lstm-pipeline or by another tool. Run the windowing pipeline again."
+        )
+    differing = [key for key in expected if found.get(key) != expected[key]]
+    if differing:
+        details = "; ".join(
+            f"{key}: the manifest says {expected[key]!r}, the shard {found.get(key)!r}"
+            for key in differing
+        )
+        raise ShardIntegrityError(
+            f"Shard '{path}' disagrees with '{path.parent / MANIFEST}' on {details}. The "
+            f"manifest was edited or the shard comes from another run: run the windowing "
+            f"pipeline again."
+        )
+
+
+def manifest_problems(manifest: Manifest) -> list[str]:
+    """What ``manifest`` says that contradicts itself (each names the fields), or ``[]``."""
+    m, problems = manifest, []
+    for kind in ("feature", "target"):
+        names, index = getattr(m, f"{kind}_columns"), getattr(m, f"{kind}_index")
+        if index != [m.columns.index(c) if c in m.columns else -1 for c in names]:
+            problems.append(
+                f"{kind}_index {index} does not point at {kind}_columns {names} in columns "
+                f"{m.columns}"
+            )
+    shapes = {
+        "inputs": [m.input_length, len(m.feature_columns)],
+        "targets": [m.horizon, len(m.target_columns)],
+    }
+    if m.shapes != shapes:
+        problems.append(
+            f"shapes {m.shapes} do not follow from input_length {m.input_length}, horizon "
+            f"{m.horizon} and the feature and target columns (expected {shapes})"
+        )
+    if m.windows_total != sum(s.windows for s in m.shards):
+        problems.append(f"windows_total {m.windows_total} is not the sum of the shards' windows")
+    if m.layout == "segments":
+        problems += _segment_table_problems(m)
+    return problems
+
+
+def _segment_table_problems(m: Manifest) -> list[str]:
+    counts, windows = Counter(), Counter()
+    for shard, _, _, segment_windows in m.segments:
+        counts[shard] += 1
+        windows[shard] += segment_windows
+    return [
+        f"the segments table gives shard {shard.file} {counts[i]} segment(s) and {windows[i]} "
+        f"windows, its shard entry {shard.segments} and {shard.windows}"
+        for i, shard in enumerate(m.shards)
+        if (counts[i], windows[i]) != (shard.segments, shard.windows)
+    ]
+
+
 def sha256_of(path: Path) -> str:
+    """The SHA-256 of the file at ``path``, as hex, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -53,11 +152,17 @@ def sha256_of(path: Path) -> str:
 
 
 def write_manifest(folder: Path, manifest: dict) -> None:
-    Manifest.model_validate(manifest)  # never write a manifest a reader would refuse
+    """Write ``manifest`` as ``folder/manifest.json``. Raises ValueError (a bug, not a user
+    mistake) when it is one that :func:`read_manifest` would refuse."""
+    problems = manifest_problems(Manifest.model_validate(manifest))
+    if problems:
+        raise ValueError(f"refusing to write an inconsistent manifest: {'; '.join(problems)}")
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
 
 
 def read_manifest(folder: Path) -> Manifest:
+    """The manifest of a shard folder. Raises :class:`ShardIntegrityError` when it is
+    missing, does not parse, or contradicts itself (an edited manifest)."""
     path = Path(folder) / MANIFEST
     if not path.is_file():
         raise ShardIntegrityError(
@@ -65,15 +170,23 @@ def read_manifest(folder: Path) -> Manifest:
             f"windowing pipeline (kedro run --pipelines=windowing) to write it."
         )
     try:
-        return Manifest.model_validate(json.loads(path.read_text()))
+        manifest = Manifest.model_validate(json.loads(path.read_text()))
     except (json.JSONDecodeError, ValidationError) as exc:
         raise ShardIntegrityError(
             f"'{path}' is not a valid shard manifest ({exc}). Run the windowing pipeline again."
         ) from exc
+    problems = manifest_problems(manifest)
+    if problems:
+        raise ShardIntegrityError(
+            f"'{path}' contradicts itself: {'; '.join(problems)}. It was edited: run the "
+            f"windowing pipeline again."
+        )
+    return manifest
 
 
 def verify_shards(folder: Path, manifest: Manifest, checksum: bool = True) -> None:
-    """Raise naming the first shard whose size (and SHA-256) disagrees with the manifest."""
+    """Raise :class:`ShardIntegrityError` naming the first shard that is missing or whose
+    size (and, with ``checksum``, SHA-256) disagrees with the manifest."""
     for shard in manifest.shards:
         path = Path(folder) / shard.file
         if not path.is_file():
@@ -89,3 +202,13 @@ def verify_shards(folder: Path, manifest: Manifest, checksum: bool = True) -> No
                 f"Shard '{path}' fails its SHA-256 check: it is corrupt. Run the windowing "
                 f"pipeline again."
             )
+
+
+def first_corrupt_shard(folder: Path, shards: Iterable[ShardInfo]) -> ShardInfo | None:
+    """The first of ``shards`` whose SHA-256 differs from its manifest entry (each is read
+    in full, so only call it to name the culprit once a read has failed), or ``None``."""
+    for shard in shards:
+        path = Path(folder) / shard.file
+        if not path.is_file() or sha256_of(path) != shard.sha256:
+            return shard
+    return None

@@ -3,11 +3,15 @@
 Two stages:
 1. Shards are read interleaved (TFRecord through a parallel tf.data interleave, HDF5
    through h5py), yielding segments (or blocks of stored windows) in a seeded, per-epoch
-   shuffled shard order.
+   shuffled shard order (:meth:`ShardSet.iter_items`).
 2. A pool of those segments feeds batches: each batch takes windows from every segment in
    the pool (so batches mix windows across shards), picked by a per-epoch seeded
-   permutation, and cut with one contiguous copy per window (see cutting.py). Prefetching
-   overlaps this with training.
+   permutation, and cut with one contiguous copy per window (batching.py, cutting.py).
+   Prefetching overlaps this with training.
+
+Opening a folder checks the manifest, every shard's size (or SHA-256) and every shard's own
+attributes against the manifest; reading checks every HDF5 chunk's Fletcher-32 checksum or
+every TFRecord record's CRC32C, and names the shard that fails.
 
 Example:
     >>> ds = make_dataset("data/05_model_input/train_shards", batch_size=256, seed=1)
@@ -17,29 +21,63 @@ Example:
 
 import ctypes
 import itertools
+import re
 from collections.abc import Iterator, Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from lstm_pipeline.errors import ShardIntegrityError
+from lstm_pipeline.windows.batching import ReadOrder, iter_batches
+from lstm_pipeline.windows.choices import VERIFY
 from lstm_pipeline.windows.cutting import SegmentWindows, WindowBlock
-from lstm_pipeline.windows.manifest import Manifest, read_manifest, verify_shards
+from lstm_pipeline.windows.manifest import (
+    Manifest,
+    ShardInfo,
+    check_shard_attributes,
+    first_corrupt_shard,
+    read_manifest,
+    shard_attributes,
+    verify_shards,
+)
 from lstm_pipeline.windows.spec import WindowSpec
-from lstm_pipeline.windows.stores import read_hdf5_items, tfrecord_items
+from lstm_pipeline.windows.stores import (
+    items_per_shard,
+    read_hdf5_items,
+    read_shard_attributes,
+    tfrecord_items,
+)
 
 
 class ShardSet:
-    """A verified shard folder: the manifest plus access to its items. Holds no window data."""
+    """A verified shard folder: the manifest plus access to its items. Holds no window data.
+
+    Opening checks that the manifest parses and agrees with itself, every shard's size
+    (``verify="size"``), SHA-256 (``"sha256"``) or neither (``"none"``), and, whatever
+    ``verify`` says, that every shard's own attributes equal the manifest's (cheap: the
+    HDF5 attributes or first TFRecord record only). Raises :class:`ShardIntegrityError`
+    naming the file and the field at fault.
+    """
 
     def __init__(self, folder: str | Path, verify: str = "size") -> None:
-        if verify not in ("sha256", "size", "none"):
-            raise ValueError(f"verify must be 'sha256', 'size' or 'none', got {verify!r}")
+        if verify not in VERIFY:
+            raise ValueError(f"verify must be one of {VERIFY}, got {verify!r}")
         self.folder = Path(folder)
         self.manifest: Manifest = read_manifest(self.folder)
         if verify != "none":
             verify_shards(self.folder, self.manifest, checksum=verify == "sha256")
+        self._check_shard_attributes()
         m = self.manifest
         self.spec = WindowSpec(m.input_length, m.horizon, m.offset, m.stride)
+
+    def _check_shard_attributes(self) -> None:
+        m = self.manifest
+        described = m.model_dump()
+        for shard in m.shards:
+            path = self.folder / shard.file
+            found = read_shard_attributes(path, m.format, m.compression)
+            check_shard_attributes(path, shard_attributes(described, shard.file), found)
 
     def __repr__(self) -> str:
         m = self.manifest
@@ -50,6 +88,7 @@ class ShardSet:
 
     @property
     def windows_total(self) -> int:
+        """Windows in the folder, all shards together."""
         return self.manifest.windows_total
 
     @property
@@ -59,27 +98,34 @@ class ShardSet:
 
     def iter_items(self, shard_order: Sequence[int], cycle_length: int) -> Iterator[tuple]:
         """Stage 1: the items of the shards in ``shard_order``, ``cycle_length`` shards
-        interleaved."""
-        paths = [str(self.folder / self.manifest.shards[i].file) for i in shard_order]
-        if not paths:
+        interleaved. Raises :class:`ShardIntegrityError` naming a shard that fails its
+        checksums as it is read."""
+        shards = [self.manifest.shards[i] for i in shard_order]
+        if not shards:
             return iter(())
-        cycle = max(1, min(cycle_length, len(paths)))
+        cycle = max(1, min(cycle_length, len(shards)))
         if self.manifest.format == "tfrecord":
-            return self._tfrecord_items(paths, cycle).as_numpy_iterator()
+            return self._tfrecord_items(shards, cycle)
         # HDF5 is read in Python, not through tf.data.from_generator: a generator nested in
         # the batch generator's py_func made the HDF5 path 3x slower (GIL ping-pong)
         layout = self.manifest.layout
-        shards = (read_hdf5_items(path, layout) for path in paths)
-        return _round_robin(shards, cycle)
+        readers = (read_hdf5_items(str(self.folder / s.file), layout) for s in shards)
+        return _round_robin(readers, cycle)
 
-    def _tfrecord_items(self, paths: list[str], cycle: int):
+    def _tfrecord_items(self, shards: list[ShardInfo], cycle: int) -> Iterator[tuple]:
         import tensorflow as tf
 
         manifest = self.manifest.model_dump()
-        return (
-            tf.data.Dataset.from_tensor_slices(tf.constant(paths, dtype=tf.string))
+        paths = [str(self.folder / s.file) for s in shards]
+
+        def items_of(path, position):  # each item carries its shard's position in `shards`
+            return tfrecord_items(path, manifest).map(lambda *item: (*item, position))
+
+        positions = tf.range(len(paths), dtype=tf.int64)
+        dataset = (
+            tf.data.Dataset.from_tensor_slices((tf.constant(paths, dtype=tf.string), positions))
             .interleave(
-                lambda path: tfrecord_items(path, manifest),
+                items_of,
                 cycle_length=cycle,
                 block_length=1,
                 num_parallel_calls=tf.data.AUTOTUNE,
@@ -87,8 +133,33 @@ class ShardSet:
             )
             .prefetch(2)
         )
+        return self._named_read_errors(dataset.as_numpy_iterator(), shards)
+
+    def _named_read_errors(self, items: Iterator[tuple], shards: list[ShardInfo]):
+        """``items`` without their shard position; a failed read (a record failing its
+        CRC32C, a broken GZIP stream) names the shard, found by the SHA-256 of the shards
+        not yet read to the end, in reading order, stopping at the first that differs."""
+        import tensorflow as tf
+
+        layout = self.manifest.layout
+        left = [items_per_shard(layout, s.windows, s.segments) for s in shards]
+        try:
+            for *item, position in items:
+                left[position] -= 1
+                yield tuple(item)
+        except tf.errors.OpError as exc:
+            unread = [shard for shard, count in zip(shards, left, strict=True) if count > 0]
+            culprit = first_corrupt_shard(self.folder, unread)
+            if culprit is None:
+                raise
+            reason = _TF_NOISE.sub("", exc.message.split("\n")[0]).strip()
+            raise ShardIntegrityError(
+                f"Shard '{self.folder / culprit.file}' cannot be read ({reason}) and fails "
+                f"its SHA-256 check: it is corrupt. Run the windowing pipeline again."
+            ) from exc
 
     def window_source(self, item) -> SegmentWindows | WindowBlock:
+        """The windows of one item, addressable by window number."""
         m = self.manifest
         if m.layout == "segments":
             values, windows, _ = item
@@ -105,6 +176,9 @@ class ShardSet:
             return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
         starts = [item[2] for item in self.iter_items(range(len(m.shards)), 1)]
         return np.concatenate(starts) if starts else np.empty(0, dtype=np.int64)
+
+
+_TF_NOISE = re.compile(r"\{\{[^}]*\}\}|\[Op:\w+\].*$")  # op names, not the reason
 
 
 def _round_robin(iterators: Iterator[Iterator], cycle: int) -> Iterator:
@@ -141,69 +215,72 @@ def make_dataset(
     prefetch: int | None = None,
     epoch: int = 0,
 ):
-    """A ``tf.data.Dataset`` of ``(inputs, targets)`` batches read from a shard folder.
+    """A ``tf.data.Dataset`` of float32 ``(inputs, targets)`` batches of shapes
+    ``(batch, input_length, n_features)`` and ``(batch, horizon, n_targets)``.
 
     Args:
         shards_dir: a shard folder (with manifest.json) or a loaded :class:`ShardSet`.
         batch_size: windows per batch (the global batch when ``input_context`` is given).
-        shuffle: mix windows across segments and shards, in a new order every epoch.
-            ``False`` yields every window once, in time order.
-        seed: the same seed gives the same batches; another seed, another order.
-        repeat: loop over epochs forever (each epoch reshuffled from ``seed``).
-        drop_remainder: drop the last, smaller batch of an epoch (fixed batch shape).
-        cycle_length: shards read in parallel.
-        pool_size: segments whose windows are mixed into each batch.
+        shuffle: mix windows across segments and shards, in a new order every epoch;
+            ``False`` yields every window once, in time order. ``seed``: the same seed
+            gives the same batches. ``repeat``: loop over epochs forever, each reshuffled.
+        drop_remainder: drop each epoch's last, smaller batch (a fixed batch shape).
+        cycle_length / pool_size: shards read in parallel / segments mixed into a batch.
         input_context: a ``tf.distribute.InputContext``; each input pipeline then reads
             a disjoint subset of the shards and yields per-replica batches.
-        verify: check shard sizes (``"size"``), SHA-256 (``"sha256"``) or nothing.
-        prefetch: batches prefetched; ``None`` lets tf.data tune it.
-        epoch: index of the first epoch: its shuffle order is that epoch's, so a resumed
-            run reads exactly what an uninterrupted one would.
+        verify: check shard sizes (``"size"``), SHA-256 (``"sha256"``) or neither on
+            opening; shard attributes are always checked, checksums on every read.
+        prefetch: batches prefetched (``None``: tuned). ``epoch``: the first epoch's index
+            (its shuffle order), so a resumed run reads what an uninterrupted one would.
 
-    Returns:
-        Batches of shapes ``(batch, input_length, n_features)`` and
-        ``(batch, horizon, n_targets)``, float32.
+    Raises:
+        ShardIntegrityError: a manifest or shard is missing, edited or corrupt (found while
+            iterating, tf.data re-raises it as an error whose message starts with its name).
     """
     import tensorflow as tf
 
     _keep_large_buffers_in_heap()
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    _check_batch_size(batch_size)
     shard_set = shards_dir if isinstance(shards_dir, ShardSet) else ShardSet(shards_dir, verify)
-    m = shard_set.manifest
-    shard_ids = list(range(len(m.shards)))
-    if input_context is not None:
-        pipelines, pipeline_id = input_context.num_input_pipelines, input_context.input_pipeline_id
-        if len(shard_ids) < pipelines:
-            raise ValueError(
-                f"{shard_set.folder} has {len(shard_ids)} shard(s), fewer than the "
-                f"{pipelines} input pipelines: lower windowing.shard_mb to write more shards."
-            )
-        shard_ids = shard_ids[pipeline_id::pipelines]
-        batch_size = input_context.get_per_replica_batch_size(batch_size)
-
-    def generate():
-        _keep_large_buffers_in_heap()
-        yield from _batches(
-            shard_set,
-            shard_ids,
-            batch_size,
-            shuffle,
-            seed,
-            repeat,
-            drop_remainder,
-            cycle_length,
-            pool_size,
-            epoch,
-        )
-
-    batch_dim = batch_size if drop_remainder else None
-    signature = (
-        tf.TensorSpec((batch_dim, *m.shapes["inputs"]), tf.float32),
-        tf.TensorSpec((batch_dim, *m.shapes["targets"]), tf.float32),
-    )
+    shard_ids, batch_size = _worker_share(shard_set, batch_size, input_context)
+    order = ReadOrder(shuffle, seed, repeat, drop_remainder, cycle_length, pool_size, epoch)
+    generate = partial(_generate, shard_set, shard_ids, batch_size, order)
+    signature = _batch_signature(shard_set.manifest, batch_size if drop_remainder else None)
     dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
     return dataset.prefetch(tf.data.AUTOTUNE if prefetch is None else prefetch)
+
+
+def _generate(shard_set: ShardSet, shard_ids: list[int], batch_size: int, order: ReadOrder):
+    _keep_large_buffers_in_heap()  # again: the TF runtime, started by now, reset it
+    yield from iter_batches(shard_set, shard_ids, batch_size, order)
+
+
+def _check_batch_size(batch_size) -> None:
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+
+
+def _worker_share(shard_set: ShardSet, batch_size: int, input_context) -> tuple[list[int], int]:
+    """The shards this input pipeline reads, and its batch size (per replica)."""
+    shard_ids = list(range(len(shard_set.manifest.shards)))
+    if input_context is None:
+        return shard_ids, batch_size
+    pipelines, pipeline_id = input_context.num_input_pipelines, input_context.input_pipeline_id
+    if len(shard_ids) < pipelines:
+        raise ValueError(
+            f"{shard_set.folder} has {len(shard_ids)} shard(s), fewer than the "
+            f"{pipelines} input pipelines: lower windowing.shard_mb to write more shards."
+        )
+    return shard_ids[pipeline_id::pipelines], input_context.get_per_replica_batch_size(batch_size)
+
+
+def _batch_signature(manifest: Manifest, batch_dim: int | None):
+    import tensorflow as tf
+
+    return (
+        tf.TensorSpec((batch_dim, *manifest.shapes["inputs"]), tf.float32),
+        tf.TensorSpec((batch_dim, *manifest.shapes["targets"]), tf.float32),
+    )
 
 
 def _keep_large_buffers_in_heap() -> None:
@@ -224,63 +301,3 @@ def _keep_large_buffers_in_heap() -> None:
 
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc <malloc.h>
-
-
-def _batches(
-    shard_set: ShardSet,
-    shard_ids: list[int],
-    batch_size: int,
-    shuffle: bool,
-    seed: int,
-    repeat: bool,
-    drop_remainder: bool,
-    cycle_length: int,
-    pool_size: int,
-    epoch: int = 0,
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    while True:
-        rng = np.random.default_rng([seed, epoch])
-        order = [shard_ids[i] for i in rng.permutation(len(shard_ids))] if shuffle else shard_ids
-        items = shard_set.iter_items(order, cycle_length if shuffle else 1)
-        pool: list[list] = []  # [source, window numbers, next position]
-        capacity = pool_size if shuffle else 1
-        more = True
-        parts: list[tuple[np.ndarray, np.ndarray]] = []
-        filled = 0
-        while True:
-            while more and len(pool) < capacity:
-                item = next(items, None)
-                if item is None:
-                    more = False
-                    break
-                source = shard_set.window_source(item)
-                numbers = rng.permutation(source.windows) if shuffle else np.arange(source.windows)
-                pool.append([source, numbers, 0])
-            if not pool:
-                break
-            # an equal share of the batch from every segment in the pool
-            share = max(1, -(-(batch_size - filled) // len(pool)))
-            for entry in list(pool):
-                source, numbers, position = entry
-                take = min(share, len(numbers) - position, batch_size - filled)
-                if take <= 0:
-                    continue
-                parts.append(source.take(numbers[position : position + take]))
-                entry[2] += take
-                filled += take
-                if entry[2] == len(numbers):
-                    pool.remove(entry)
-            if filled == batch_size:
-                yield _join(parts)
-                parts, filled = [], 0
-        if filled and not drop_remainder:
-            yield _join(parts)
-        epoch += 1
-        if not repeat:
-            return
-
-
-def _join(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    if len(parts) == 1:
-        return parts[0]
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])

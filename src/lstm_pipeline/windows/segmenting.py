@@ -6,8 +6,8 @@ data 1440 times). A segment is a run of consecutive rows; consecutive segments o
 missing value (gaps kept by ingestion) end a run: no window ever covers one.
 
 Example:
-    >>> segments, stats = iter_segments(batches, WindowSpec(168, 24), segment_rows=4096)
-    >>> for segment in segments: ...   # stats fill in as the iterator runs
+    >>> stats = SegmentStats()
+    >>> for segment in iter_segments(batches, WindowSpec(168, 24), 4096, stats): ...
 """
 
 from collections.abc import Iterable, Iterator
@@ -29,6 +29,8 @@ class Segment:
 
 @dataclass
 class SegmentStats:
+    """What a split held and what was stored of it, counted while it is segmented."""
+
     rows_in: int = 0
     missing_rows: int = 0  # rows with a missing value: never inside a window
     dropped_rows: int = 0  # complete rows covered by no window (short runs, run tails)
@@ -49,72 +51,101 @@ def iter_segments(
     segment_rows: int,
     stats: SegmentStats,
 ) -> Iterator[Segment]:
-    """Yield segments from ``batches`` of (timestamps ns, values) in time order.
+    """Yield segments from ``batches`` of (timestamps ns, values) in time order; ``stats``
+    fill in as the iterator runs.
 
     Memory: one batch plus one segment, whatever the length of the series.
     """
-    per_segment = segment_windows_for(spec, segment_rows)
-    full_rows = spec.rows_for(per_segment)
-    buffer_values: list[np.ndarray] = []
-    buffer_stamps: list[np.ndarray] = []
-    buffered = 0
-
-    run_rows = 0  # rows of the current run of complete rows, for the drop counts
-    run_windows = 0
-
-    def flush(final: bool) -> Iterator[Segment]:
-        nonlocal buffer_values, buffer_stamps, buffered, run_rows, run_windows
-        if buffered:
-            values = np.concatenate(buffer_values) if len(buffer_values) > 1 else buffer_values[0]
-            stamps = np.concatenate(buffer_stamps) if len(buffer_stamps) > 1 else buffer_stamps[0]
-            start = 0
-            while buffered - start >= full_rows:
-                yield _segment(stamps, values, start, per_segment, spec, stats)
-                run_windows += per_segment
-                start += per_segment * spec.stride
-            if final and spec.windows_in(buffered - start):
-                windows = spec.windows_in(buffered - start)
-                yield _segment(stamps, values, start, windows, spec, stats)
-                run_windows += windows
-                start += windows * spec.stride
-            buffer_values, buffer_stamps = [values[start:]], [stamps[start:]]
-            buffered -= start
-        if final:
-            stats.dropped_rows += run_rows - _covered_rows(spec, run_windows)
-            stats.dropped_partial_windows += spec.partial_windows_in(run_rows)
-            buffer_values, buffer_stamps, buffered, run_rows, run_windows = [], [], 0, 0, 0
-
+    segmenter = Segmenter(spec, segment_rows, stats)
     for stamps, values in batches:
-        stats.rows_in += len(values)
-        missing = np.isnan(values).any(axis=1)
-        # split the batch at missing rows: each piece continues or closes the current run
-        cuts = np.flatnonzero(missing)
-        stats.missing_rows += len(cuts)
+        yield from segmenter.feed(stamps, values)
+    yield from segmenter.finish()
+
+
+class Segmenter:
+    """Cuts a stream of row batches into segments, one run of complete rows at a time.
+
+    It holds the rows of the current run not yet in a segment (less than one segment), and
+    the run's length and windows so far, for the drop counts in ``stats``.
+    """
+
+    def __init__(self, spec: WindowSpec, segment_rows: int, stats: SegmentStats) -> None:
+        self.spec, self.stats = spec, stats
+        self.per_segment = segment_windows_for(spec, segment_rows)
+        self.full_rows = spec.rows_for(self.per_segment)
+        self._values: list[np.ndarray] = []
+        self._stamps: list[np.ndarray] = []
+        self._buffered = 0
+        self._run_rows = 0
+        self._run_windows = 0
+
+    def feed(self, stamps: np.ndarray, values: np.ndarray) -> Iterator[Segment]:
+        """The segments one batch completes. A row with a missing value ends the run."""
+        self.stats.rows_in += len(values)
+        cuts = np.flatnonzero(np.isnan(values).any(axis=1))
+        self.stats.missing_rows += len(cuts)
         begin = 0
         for cut in [*cuts.tolist(), len(values)]:
-            if cut > begin:
-                buffer_values.append(values[begin:cut])
-                buffer_stamps.append(stamps[begin:cut])
-                buffered += cut - begin
-                run_rows += cut - begin
-            if cut < len(values):  # a missing row ends the run
-                yield from flush(final=True)
+            if cut > begin:  # the piece before the cut continues the run
+                self._buffer(stamps[begin:cut], values[begin:cut])
+            if cut < len(values):
+                yield from self._flush(final=True)
             begin = cut + 1
-        yield from flush(final=False)
-    yield from flush(final=True)
+        yield from self._flush(final=False)
+
+    def finish(self) -> Iterator[Segment]:
+        """The last segment(s), once the stream has ended."""
+        yield from self._flush(final=True)
+
+    def _buffer(self, stamps: np.ndarray, values: np.ndarray) -> None:
+        self._stamps.append(stamps)
+        self._values.append(values)
+        self._buffered += len(values)
+        self._run_rows += len(values)
+
+    def _flush(self, final: bool) -> Iterator[Segment]:
+        """Cut the full segments buffered; ``final``: also the tail, and end the run."""
+        if self._buffered:
+            yield from self._cut(final)
+        if final:
+            self._end_run()
+
+    def _cut(self, final: bool) -> Iterator[Segment]:
+        values, stamps = _joined(self._values), _joined(self._stamps)
+        start, stride = 0, self.spec.stride
+        while self._buffered - start >= self.full_rows:
+            yield self._segment(stamps, values, start, self.per_segment)
+            start += self.per_segment * stride
+        tail_windows = self.spec.windows_in(self._buffered - start) if final else 0
+        if tail_windows:
+            yield self._segment(stamps, values, start, tail_windows)
+            start += tail_windows * stride
+        self._values, self._stamps = [values[start:]], [stamps[start:]]
+        self._buffered -= start
+
+    def _segment(self, stamps, values, start: int, windows: int) -> Segment:
+        rows = self.spec.rows_for(windows)
+        segment = Segment(
+            start_ns=int(stamps[start]),
+            values=np.ascontiguousarray(values[start : start + rows], dtype=np.float32),
+            windows=windows,
+        )
+        self._run_windows += windows
+        self.stats.windows += windows
+        self.stats.rows_stored += rows
+        self.stats.segments += 1
+        return segment
+
+    def _end_run(self) -> None:
+        spec, stats = self.spec, self.stats
+        stats.dropped_rows += self._run_rows - _covered_rows(spec, self._run_windows)
+        stats.dropped_partial_windows += spec.partial_windows_in(self._run_rows)
+        self._values, self._stamps, self._buffered = [], [], 0
+        self._run_rows = self._run_windows = 0
 
 
-def _segment(stamps, values, start, windows, spec, stats) -> Segment:
-    rows = spec.rows_for(windows)
-    segment = Segment(
-        start_ns=int(stamps[start]),
-        values=np.ascontiguousarray(values[start : start + rows], dtype=np.float32),
-        windows=windows,
-    )
-    stats.windows += windows
-    stats.rows_stored += rows
-    stats.segments += 1
-    return segment
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
 def _covered_rows(spec: WindowSpec, windows: int) -> int:

@@ -15,9 +15,11 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from lstm_pipeline.errors import WindowingError
 from lstm_pipeline.windows.cutting import SegmentWindows
+from lstm_pipeline.windows.fitting import require_windows
 from lstm_pipeline.windows.manifest import sha256_of, write_manifest
-from lstm_pipeline.windows.segmenting import SegmentStats, iter_segments
+from lstm_pipeline.windows.segmenting import Segment, SegmentStats, iter_segments
 from lstm_pipeline.windows.spec import WindowSpec
 from lstm_pipeline.windows.stores import open_shard, shard_name
 
@@ -34,7 +36,13 @@ class SeriesSource:
     step_ns: int
 
     def batches(self, columns: Sequence[str]) -> Iterable[tuple[np.ndarray, np.ndarray]]:
+        """(timestamps ns, float32 values in ``columns`` order) per batch, in time order."""
         raise NotImplementedError
+
+
+def stored_columns(features: Sequence[str], targets: Sequence[str]) -> list[str]:
+    """The stored column order: features first, then the targets that are not features."""
+    return [*features, *[t for t in targets if t not in features]]
 
 
 @dataclass
@@ -57,13 +65,35 @@ class WindowingJob:
     @property
     def columns(self) -> list[str]:
         """Stored column order: features first, then targets that are not features."""
-        return [*self.features, *[t for t in self.targets if t not in self.features]]
+        return stored_columns(self.features, self.targets)
 
     def write(self, folder: Path, fmt: str | None = None) -> dict:
+        """Write the shards and ``manifest.json`` into ``folder`` (created), streaming the
+        source; ``fmt`` overrides the job's format. Returns the manifest written.
+
+        Raises :class:`WindowingError` when the source holds no window (nothing is written
+        then but shard files, which the catalog dataset's temporary folder discards)."""
         folder.mkdir(parents=True, exist_ok=True)
-        fmt = fmt or self.fmt
-        columns = self.columns
-        manifest = {
+        manifest = self._manifest_header(fmt or self.fmt)
+        started, stats = time.perf_counter(), SegmentStats()
+        segment_rows = self.segment_rows or default_segment_rows(self.spec)
+        bar = {"desc": f"windowing {self._name(folder)}", "unit": "rows", "disable": None}
+        with tqdm(total=self.source.num_rows, **bar) as progress:
+            batches = _counted(self.source.batches(manifest["columns"]), progress)
+            segments = iter_segments(batches, self.spec, segment_rows, stats)
+            shards, table = write_shards(segments, folder, manifest, self.shard_mb)
+        if not stats.windows:
+            self._refuse_empty()
+        summary = _summary(stats, shards, table, manifest, time.perf_counter() - started)
+        manifest.update(summary, segment_rows=segment_rows)
+        write_manifest(folder, manifest)
+        _log_written(self._name(folder), manifest, stats.windows)
+        return manifest
+
+    def _manifest_header(self, fmt: str) -> dict:
+        """What the manifest says before any shard is written (shards record it too)."""
+        columns, spec = self.columns, self.spec
+        return {
             "format": fmt,
             "layout": self.layout,
             "compression": self.compression,
@@ -74,62 +104,26 @@ class WindowingJob:
             "target_columns": list(self.targets),
             "feature_index": [columns.index(c) for c in self.features],
             "target_index": [columns.index(c) for c in self.targets],
-            "input_length": self.spec.input_length,
-            "horizon": self.spec.horizon,
-            "offset": self.spec.offset,
-            "stride": self.spec.stride,
+            "input_length": spec.input_length,
+            "horizon": spec.horizon,
+            "offset": spec.offset,
+            "stride": spec.stride,
             "step_ns": self.source.step_ns,
             "shapes": {
-                "inputs": [self.spec.input_length, len(self.features)],
-                "targets": [self.spec.horizon, len(self.targets)],
+                "inputs": [spec.input_length, len(self.features)],
+                "targets": [spec.horizon, len(self.targets)],
             },
             **self.metadata,
             "lineage": self.lineage,
         }
-        started = time.perf_counter()
-        stats = SegmentStats()
-        segment_rows = self.segment_rows or default_segment_rows(self.spec)
-        progress = tqdm(
-            total=self.source.num_rows,
-            desc=f"windowing {self.metadata.get('split', folder.name)}",
-            unit="rows",
-            disable=None,
-        )
-        batches = _counted(self.source.batches(columns), progress)
-        segments = iter_segments(batches, self.spec, segment_rows, stats)
-        shards, table = _write_shards(segments, folder, manifest, self.shard_mb)
-        progress.close()
-        elapsed = time.perf_counter() - started
-        array_bytes = stats.rows_in * len(columns) * 4
-        stored = sum(s["rows"] for s in shards) * (len(columns) if self.layout == "segments" else 1)
-        manifest.update(
-            {
-                "shards": shards,
-                "segments": table,
-                "windows_total": stats.windows,
-                "windows_per_shard": [s["windows"] for s in shards],
-                "rows_in_split": stats.rows_in,
-                "missing_rows_skipped": stats.missing_rows,
-                "dropped_rows": stats.dropped_rows,
-                "dropped_partial_windows": stats.dropped_partial_windows,
-                "segment_rows": segment_rows,
-                "array_bytes": array_bytes,
-                "bytes_on_disk": sum(s["bytes"] for s in shards),
-                "values_stored": stored,
-                "seconds": round(elapsed, 3),
-            }
-        )
-        write_manifest(folder, manifest)
-        logger.info(
-            "%s: %d windows in %d shard(s), %.1f MB on disk for %.1f MB of array, %.0f windows/s",
-            self.metadata.get("split", folder.name),
-            stats.windows,
-            len(shards),
-            manifest["bytes_on_disk"] / 1e6,
-            array_bytes / 1e6,
-            stats.windows / max(elapsed, 1e-9),
-        )
-        return manifest
+
+    def _name(self, folder: Path) -> str:
+        return self.metadata.get("split", folder.name)
+
+    def _refuse_empty(self) -> None:
+        where = f"'{self.metadata.get('source', self.source)}'"
+        require_windows(self.source, self.columns, self.spec, where)  # raises, with details
+        raise WindowingError(f"{where} yields no window of {self.spec}.")
 
 
 def default_segment_rows(spec: WindowSpec) -> int:
@@ -143,46 +137,104 @@ def _counted(batches, progress) -> Iterator:
         yield stamps, values
 
 
-def _write_shards(segments, folder: Path, manifest: dict, shard_mb: float):
-    limit = shard_mb * 2**20
-    shards: list[dict] = []
-    table: list[list[int]] = []
-    writer, path, written = None, None, 0
-    spec = WindowSpec(
-        manifest["input_length"], manifest["horizon"], manifest["offset"], manifest["stride"]
+def _summary(stats: SegmentStats, shards: list, table: list, manifest: dict, seconds: float):
+    """The manifest's account of what was written."""
+    columns = len(manifest["columns"])
+    stored_rows = sum(s["rows"] for s in shards)
+    return {
+        "shards": shards,
+        "segments": table,
+        "windows_total": stats.windows,
+        "windows_per_shard": [s["windows"] for s in shards],
+        "rows_in_split": stats.rows_in,
+        "missing_rows_skipped": stats.missing_rows,
+        "dropped_rows": stats.dropped_rows,
+        "dropped_partial_windows": stats.dropped_partial_windows,
+        "array_bytes": stats.rows_in * columns * 4,
+        "bytes_on_disk": sum(s["bytes"] for s in shards),
+        "values_stored": stored_rows * (columns if manifest["layout"] == "segments" else 1),
+        "seconds": round(seconds, 3),
+    }
+
+
+def _log_written(name: str, manifest: dict, windows: int) -> None:
+    logger.info(
+        "%s: %d windows in %d shard(s), %.1f MB on disk for %.1f MB of array, %.0f windows/s",
+        name,
+        windows,
+        len(manifest["shards"]),
+        manifest["bytes_on_disk"] / 1e6,
+        manifest["array_bytes"] / 1e6,
+        windows / max(manifest["seconds"], 1e-9),
     )
 
-    def close():
-        info = writer.close()
-        shards.append(
-            {"file": path.name, "bytes": path.stat().st_size, "sha256": sha256_of(path), **info}
-        )
 
+def write_shards(
+    segments: Iterable[Segment], folder: Path, manifest: dict, shard_mb: float
+) -> tuple[list[dict], list[list[int]]]:
+    """Write ``segments`` into shard files of about ``shard_mb`` uncompressed MB each, in
+    the format and layout of ``manifest``. Returns the shard entries of the manifest (file,
+    bytes, SHA-256, counts) and the segments table ([shard, start_ns, rows, windows])."""
+    writer = ShardWriter(folder, manifest, shard_mb)
     for segment in segments:
-        if writer is None:
-            path = folder / shard_name(len(shards), manifest["format"], manifest["compression"])
-            writer, written = open_shard(path, manifest), 0
-        if manifest["layout"] == "segments":
-            writer.add(segment)
-            table.append([len(shards), segment.start_ns, len(segment.values), segment.windows])
-            written += segment.values.nbytes
+        writer.add(segment)
+    return writer.finish()
+
+
+class ShardWriter:
+    """Writes segments, or the windows cut from them, into one shard after another."""
+
+    def __init__(self, folder: Path, manifest: dict, shard_mb: float) -> None:
+        self._folder, self._manifest = folder, manifest
+        self._limit = shard_mb * 2**20
+        self._spec = WindowSpec(
+            manifest["input_length"], manifest["horizon"], manifest["offset"], manifest["stride"]
+        )
+        self.shards: list[dict] = []
+        self.table: list[list[int]] = []
+        self._writer, self._path, self._written = None, None, 0
+
+    def add(self, segment: Segment) -> None:
+        """Write one segment (``segments`` layout) or its windows, then roll over to a new
+        shard once this one holds ``shard_mb``."""
+        if self._writer is None:
+            self._open()
+        if self._manifest["layout"] == "segments":
+            self._writer.add(segment)
+            rows = len(segment.values)
+            self.table.append([len(self.shards), segment.start_ns, rows, segment.windows])
+            self._written += segment.values.nbytes
         else:
-            windows = SegmentWindows(
-                segment.values,
-                segment.windows,
-                spec,
-                manifest["feature_index"],
-                manifest["target_index"],
-            )
-            for begin in range(0, segment.windows, WINDOW_BLOCK):
-                numbers = np.arange(begin, min(begin + WINDOW_BLOCK, segment.windows))
-                inputs, targets = windows.take(numbers)
-                starts = segment.start_ns + numbers * spec.stride * manifest["step_ns"]
-                writer.add_windows(inputs, targets, starts)
-                written += inputs.nbytes + targets.nbytes
-        if written >= limit:
-            close()
-            writer = None
-    if writer is not None:
-        close()
-    return shards, table
+            self._add_windows(segment)
+        if self._written >= self._limit:
+            self._close()
+
+    def finish(self) -> tuple[list[dict], list[list[int]]]:
+        """Close the last shard; returns the shard entries and the segments table."""
+        if self._writer is not None:
+            self._close()
+        return self.shards, self.table
+
+    def _open(self) -> None:
+        m = self._manifest
+        self._path = self._folder / shard_name(len(self.shards), m["format"], m["compression"])
+        self._writer, self._written = open_shard(self._path, m), 0
+
+    def _add_windows(self, segment: Segment) -> None:
+        m, spec = self._manifest, self._spec
+        windows = SegmentWindows(
+            segment.values, segment.windows, spec, m["feature_index"], m["target_index"]
+        )
+        for begin in range(0, segment.windows, WINDOW_BLOCK):
+            numbers = np.arange(begin, min(begin + WINDOW_BLOCK, segment.windows))
+            inputs, targets = windows.take(numbers)
+            starts = segment.start_ns + numbers * spec.stride * m["step_ns"]
+            self._writer.add_windows(inputs, targets, starts)
+            self._written += inputs.nbytes + targets.nbytes
+
+    def _close(self) -> None:
+        info = self._writer.close()
+        path = self._path
+        entry = {"file": path.name, "bytes": path.stat().st_size, "sha256": sha256_of(path)}
+        self.shards.append({**entry, **info})
+        self._writer = None

@@ -1,0 +1,133 @@
+"""Stage 2 of the reader: items (segments or window blocks) -> batches of windows, in numpy.
+
+A pool of ``pool_size`` segments from different shards feeds each batch: every segment in
+the pool gives an equal share of the batch, its windows picked in a per-epoch seeded
+permutation and cut with one contiguous copy each (see cutting.py). Unshuffled, the pool
+holds one segment and windows come in stored (time) order.
+
+This is the hot path of training input: the Python work per batch is a loop over the pool
+(a few entries), never over windows.
+
+Example:
+    >>> order = ReadOrder(shuffle=True, seed=1)
+    >>> for inputs, targets in iter_batches(shard_set, [0, 1, 2], 256, order): ...
+"""
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+Batch = tuple[np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class ReadOrder:
+    """How windows are drawn: see :func:`lstm_pipeline.windows.reader.make_dataset`."""
+
+    shuffle: bool = True
+    seed: int = 0
+    repeat: bool = False
+    drop_remainder: bool = False
+    cycle_length: int = 4
+    pool_size: int = 8
+    epoch: int = 0  # index of the first epoch: its shuffle order is that epoch's
+
+
+def iter_batches(
+    shard_set, shard_ids: Sequence[int], batch_size: int, order: ReadOrder
+) -> Iterator[Batch]:
+    """``(inputs, targets)`` batches of the windows in the shards ``shard_ids`` of
+    ``shard_set`` (a :class:`~lstm_pipeline.windows.reader.ShardSet`), epoch after epoch
+    while ``order.repeat``. Raises what reading the shards raises
+    (:class:`~lstm_pipeline.errors.ShardIntegrityError` for a corrupt shard)."""
+    epoch = order.epoch
+    while True:
+        yield from epoch_batches(shard_set, shard_ids, batch_size, order, epoch)
+        epoch += 1
+        if not order.repeat:
+            return
+
+
+def epoch_batches(
+    shard_set, shard_ids: Sequence[int], batch_size: int, order: ReadOrder, epoch: int
+) -> Iterator[Batch]:
+    """The batches of one epoch; the same ``(order.seed, epoch)`` gives the same batches."""
+    rng = np.random.default_rng([order.seed, epoch])
+    if order.shuffle:
+        shard_ids = [shard_ids[i] for i in rng.permutation(len(shard_ids))]
+    items = shard_set.iter_items(shard_ids, order.cycle_length if order.shuffle else 1)
+    pool = WindowPool(shard_set, items, rng, order)
+    batch = BatchBuilder(batch_size)
+    while pool.refill():
+        pool.deal(batch)
+        if batch.full:
+            yield batch.pop()
+    if batch.filled and not order.drop_remainder:
+        yield batch.pop()
+
+
+class BatchBuilder:
+    """The parts of the batch being filled."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.filled = 0
+        self._parts: list[Batch] = []
+
+    @property
+    def free(self) -> int:
+        return self.size - self.filled
+
+    @property
+    def full(self) -> bool:
+        return self.filled == self.size
+
+    def add(self, part: Batch, windows: int) -> None:
+        self._parts.append(part)
+        self.filled += windows
+
+    def pop(self) -> Batch:
+        """The batch (one array pair), emptying the builder."""
+        parts, self._parts, self.filled = self._parts, [], 0
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+class WindowPool:
+    """Segments (or window blocks) whose windows are being dealt out: for each, its windows
+    in drawing order and how many have been dealt."""
+
+    def __init__(self, shard_set, items: Iterator, rng: np.random.Generator, order: ReadOrder):
+        self._shard_set, self._items, self._rng = shard_set, items, rng
+        self._shuffle = order.shuffle
+        self._capacity = order.pool_size if order.shuffle else 1
+        self._entries: list[list] = []  # [source, window numbers, next position]
+        self._more = True
+
+    def refill(self) -> bool:
+        """Top the pool up from the items; returns whether any windows are left."""
+        while self._more and len(self._entries) < self._capacity:
+            item = next(self._items, None)
+            if item is None:
+                self._more = False
+                break
+            source = self._shard_set.window_source(item)
+            count = source.windows
+            numbers = self._rng.permutation(count) if self._shuffle else np.arange(count)
+            self._entries.append([source, numbers, 0])
+        return bool(self._entries)
+
+    def deal(self, batch: BatchBuilder) -> None:
+        """An equal share of the batch's free places from every entry; spent ones leave."""
+        share = max(1, -(-batch.free // len(self._entries)))
+        for entry in list(self._entries):
+            source, numbers, position = entry
+            take = min(share, len(numbers) - position, batch.free)
+            if take <= 0:
+                continue
+            batch.add(source.take(numbers[position : position + take]), take)
+            entry[2] += take
+            if entry[2] == len(numbers):
+                self._entries.remove(entry)
