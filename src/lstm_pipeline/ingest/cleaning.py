@@ -171,7 +171,10 @@ def _resolve_duplicates(frame: pd.DataFrame, policy: DuplicatePolicy) -> pd.Data
 
 
 def infer_frequency(index: pd.DatetimeIndex) -> pd.Timedelta:
-    """The most common spacing between consecutive timestamps."""
+    """The most common spacing between consecutive timestamps.
+
+    Raises :class:`IrregularSpacingError` with fewer than two timestamps.
+    """
     if len(index) < 2:
         raise IrregularSpacingError("At least two timestamps are needed to infer a frequency.")
     steps = np.diff(_nanoseconds(index))

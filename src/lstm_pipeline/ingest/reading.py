@@ -64,6 +64,7 @@ class RawTable:
 
     @property
     def columns(self) -> list[str]:
+        """The column names, features first, then targets not among them."""
         return list(self.values)
 
     def location(self, i: int) -> str:
@@ -268,6 +269,7 @@ def _csv_float_chunks(
             yield first_row, chunk
     except ValueError as exc:
         for first_row, chunk in _csv_chunks(path, options):
+            _check_columns(chunk, path, columns)
             origin = ChunkOrigin(path, first_row, "line")
             for column in columns:
                 _parse_numeric(chunk[column], column, origin)
