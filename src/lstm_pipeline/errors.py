@@ -99,3 +99,8 @@ class FileEncodingError(LstmPipelineError):
 
 class DamagedFileError(LstmPipelineError):
     """A compressed raw file is cut short or corrupt, so it cannot be decompressed to its end."""
+
+
+class PrecisionLossError(LstmPipelineError):
+    """Stored (scaled, float32) values too coarse in original units for the metrics to mean
+    anything, e.g. a huge spike in the train split set the scaler's spread."""

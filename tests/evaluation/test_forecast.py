@@ -1,70 +1,69 @@
-"""evaluate_forecasts: baselines and actuals checked against an independent computation on
-the raw (unscaled) series, for exactly the windows the model sees."""
+"""Predicting and scoring the test windows: baselines, actuals and metrics checked against an
+independent float64 computation on the raw (unscaled) series, for exactly the windows the
+model sees; huge spikes end in correct metrics or a clear error."""
 
-import keras
 import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_pipeline.evaluation.forecast import evaluate_forecasts
-from lstm_pipeline.models import ModelSpec, build_model
-from lstm_pipeline.scaling.scaler import Scaler, fit_scaler
-from lstm_pipeline.windows.reader import ShardSet
-from lstm_pipeline.windows.series import ParquetSeries
-from lstm_pipeline.windows.spec import WindowSpec
-from lstm_pipeline.windows.writing import WindowingJob
+from lstm_pipeline.errors import PrecisionLossError
+from lstm_pipeline.evaluation.predicting import PredictionJob
+from lstm_pipeline.evaluation.scoring import score_predictions
+from lstm_pipeline.evaluation.table import PredictionsTable, write_predictions
+from tests.evaluation.conftest import PERIOD, H, L, make_case, raw_series
 
-L, H, PERIOD = 30, 5, 24
+
+def evaluate(case, model, batch_size=16, **kwargs):
+    """Run the job into a Parquet file, then score that file, as the pipeline does."""
+    job = PredictionJob(model, case.shards, case.scaler, case.train_series, PERIOD, batch_size)
+    path = case.folder / "predictions.parquet"
+    write_predictions(path, job.tables())
+    table = PredictionsTable(path)
+    result = score_predictions(
+        table,
+        case.shards,
+        case.scaler,
+        case.train_series,
+        seasonal_period=PERIOD,
+        units={"load": "kW"},
+        batch_size=batch_size,
+        **kwargs,
+    )
+    return result, table.to_pandas()
 
 
 @pytest.fixture(scope="module")
-def evaluated(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("evaluation")
-    rng = np.random.default_rng(0)
-    t = np.arange(700)
-    raw = pd.DataFrame(
-        {
-            "load": 50 + 10 * np.sin(2 * np.pi * t / PERIOD) + rng.normal(size=700),
-            "temp": 20 + rng.normal(size=700),
-        },
-        index=pd.date_range("2021-01-01", periods=700, freq="1h", name="timestamp"),
-    ).astype("float32")
-    raw.iloc[600, 0] = 0.0  # a zero actual (test row 100) for MAPE to leave out
-    train, test = raw.iloc[:500], raw.iloc[500:]
-    scaler = Scaler(fit_scaler(train, "standard", list(raw.columns)))
-    for name, part in (("train", train), ("test", test)):
-        scaler.transform(part).to_parquet(tmp / f"{name}.parquet")
-    WindowingJob(
-        source=ParquetSeries(tmp / "test.parquet"),
-        spec=WindowSpec(L, H),
-        features=["load", "temp"],
-        targets=["load"],
-        fmt="hdf5",
-        layout="segments",
-        segment_rows=80,
-        shard_mb=0.005,
-    ).write(tmp / "test_shards")
-    keras.utils.set_random_seed(0)
-    model = build_model(
-        ModelSpec(recurrent={"units": [4]}), input_length=L, n_features=2, horizon=H
-    )
-    result = evaluate_forecasts(
-        model,
-        ShardSet(tmp / "test_shards"),
-        scaler,
-        ParquetSeries(tmp / "train.parquet"),
-        seasonal_period=PERIOD,
-        predictions_path=tmp / "predictions.parquet",
-        batch_size=16,
-        sample_windows=3,
-    )
-    predictions = pd.read_parquet(tmp / "predictions.parquet")
-    return raw, train, test, result, predictions, model, scaler
+def evaluated(tmp_path_factory, tiny_model):
+    case = make_case(tmp_path_factory.mktemp("evaluation"), raw_series())
+    result, predictions = evaluate(case, tiny_model, sample_windows=3)
+    return case, result, predictions
+
+
+def oracle(case, model) -> dict[str, np.ndarray]:
+    """(windows, H) actuals and forecasts from the raw series, in float64, without the
+    project's windowing, predicting or scoring code."""
+    load = case.test["load"].to_numpy(np.float64)
+    scaled = case.scaler.transform(case.test).to_numpy(np.float32)
+    starts = np.arange(len(load) - L - H + 1)
+    steps = np.arange(1, H + 1)
+    target_rows = starts[:, None] + L - 1 + steps
+    center = case.scaler.fitted["center"]["load"]
+    spread = case.scaler.fitted["scale"]["load"]
+    inputs = np.stack([scaled[s : s + L] for s in starts])
+    predicted = model.predict(inputs, verbose=0)[:, :, 0].astype(np.float64) * spread + center
+    seasons = np.ceil(steps / PERIOD).astype(int) * PERIOD
+    return {
+        "actual": load[target_rows],
+        "model": predicted,
+        "persistence": np.repeat(load[starts + L - 1][:, None], H, axis=1),
+        "seasonal_naive": load[target_rows - seasons],
+        "train_mean": np.full((len(starts), H), case.train["load"].to_numpy(np.float64).mean()),
+    }
 
 
 def test_every_window_and_step_is_in_the_predictions_table(evaluated):
-    raw, train, test, result, predictions, *_ = evaluated
-    windows = len(test) - L - H + 1
+    case, result, predictions = evaluated
+    windows = len(case.test) - L - H + 1
     assert result.metrics["windows"] == windows
     assert len(predictions) == windows * H
     assert list(predictions.columns) == [
@@ -80,30 +79,28 @@ def test_every_window_and_step_is_in_the_predictions_table(evaluated):
 
 
 def test_actuals_and_baselines_equal_an_independent_computation(evaluated):
-    raw, train, test, result, predictions, *_ = evaluated
-    load = raw["load"]
-    step = pd.Timedelta("1h")
+    case, result, predictions = evaluated
+    load = case.raw["load"]
     ends = pd.to_datetime(predictions["window_end"])
     k = predictions["horizon_step"].to_numpy()
-    target_times = ends + k * step
-    # the inverse transform brings back the raw values (float32 round trip)
-    # (float32 storage of scaled values: a true zero comes back within a few 1e-6)
+    target_times = ends + k * pd.Timedelta("1h")
+    # float32 storage of scaled values: a true zero comes back within a few 1e-6
     close = {"rtol": 1e-5, "atol": 1e-5}
     np.testing.assert_allclose(predictions["actual"], load.loc[target_times], **close)
     np.testing.assert_allclose(predictions["persistence"], load.loc[ends], **close)
     seasons = np.ceil(k / PERIOD).astype(int) * PERIOD
     seasonal_times = target_times - pd.to_timedelta(seasons, unit="h")
     np.testing.assert_allclose(predictions["seasonal_naive"], load.loc[seasonal_times], **close)
-    np.testing.assert_allclose(predictions["train_mean"], train["load"].mean(), rtol=1e-5)
+    np.testing.assert_allclose(predictions["train_mean"], case.train["load"].mean(), rtol=1e-5)
 
 
 def test_baseline_metrics_and_mase_scale_equal_an_independent_computation(evaluated):
-    raw, train, test, result, predictions, *_ = evaluated
+    case, result, predictions = evaluated
     metrics = result.metrics
     for name in ("persistence", "seasonal_naive", "train_mean"):
         mae = np.abs(predictions[name] - predictions["actual"]).mean()
         assert metrics["baselines"][name]["overall"]["mae"] == pytest.approx(mae, rel=1e-5)
-    values = train["load"].to_numpy(np.float64)
+    values = case.train["load"].to_numpy(np.float64)
     scale = np.abs(values[PERIOD:] - values[:-PERIOD]).mean()
     assert metrics["mase_scale"]["load"] == pytest.approx(scale, rel=1e-5)
     model_mae = np.abs(predictions["predicted"] - predictions["actual"]).mean()
@@ -111,21 +108,47 @@ def test_baseline_metrics_and_mase_scale_equal_an_independent_computation(evalua
     assert metrics["skill_vs_baselines"]["persistence"] == pytest.approx(
         1 - model_mae / metrics["baselines"]["persistence"]["overall"]["mae"], rel=1e-6
     )
+    assert metrics["units"] == {"load": "kW"}
 
 
-def test_model_predictions_are_the_models_outputs_in_original_units(evaluated):
-    raw, train, test, result, predictions, model, scaler = evaluated
-    scaled = scaler.transform(test).to_numpy(np.float32)
-    first_window = scaled[None, :L]
-    expected = scaler.inverse_transform(model.predict(first_window, verbose=0)[0], ["load"])
-    np.testing.assert_allclose(predictions["predicted"][:H], expected[:, 0], rtol=1e-5)
+def test_model_predictions_are_the_models_outputs_in_original_units(evaluated, tiny_model):
+    case, result, predictions = evaluated
+    expected = oracle(case, tiny_model)["model"][0]
+    np.testing.assert_allclose(predictions["predicted"][:H], expected, rtol=1e-5)
 
 
 def test_plot_samples_and_mape_exclusions(evaluated):
-    raw, train, test, result, *_ = evaluated
+    case, result, _ = evaluated
     samples = result.samples
     assert len(samples["windows"]) == 3
-    assert len(samples["windows"][0]["history"]) == L
+    # the sampled windows' history is their inputs, read back from the shards
+    first = samples["windows"][0]
+    assert pd.Timestamp(first["end_ns"]) == case.test.index[L - 1]
+    np.testing.assert_allclose(
+        np.asarray(first["history"])[:, 0], case.test["load"].iloc[:L], rtol=1e-5
+    )
     assert samples["residuals"]
     # test row 100 is zero: it is the target of H (window, step) pairs
     assert result.metrics["model"]["overall"]["zero_actuals_excluded_from_mape"] == H
+
+
+def test_a_1e30_spike_in_the_test_split_gives_the_float64_metrics(tmp_path, tiny_model):
+    """A huge but finite actual (squared: 1e60, beyond float32) is scored in float64."""
+    case = make_case(tmp_path, raw_series(spikes={620: 1e30}))
+    result, _ = evaluate(case, tiny_model, batch_size=64)
+    expected = oracle(case, tiny_model)
+    for name in ("model", "persistence", "seasonal_naive", "train_mean"):
+        error = expected[name] - expected["actual"]
+        metrics = result.metrics["model" if name == "model" else "baselines"]
+        overall = (metrics if name == "model" else metrics[name])["overall"]
+        assert overall["mae"] == pytest.approx(np.abs(error).mean(), rel=1e-5), name
+        assert overall["rmse"] == pytest.approx(np.sqrt((error**2).mean()), rel=1e-5), name
+    assert result.metrics["model"]["overall"]["rmse"] > 1e28
+
+
+def test_a_1e30_spike_in_the_train_split_is_a_clear_error_not_a_type_error(tmp_path, tiny_model):
+    # the spike sets the scaler's spread (~4e28): float32 scaled values cannot hold a
+    # value of 50 to better than ~1e20, so every test actual comes back the same
+    case = make_case(tmp_path, raw_series(spikes={100: 1e30}))
+    with pytest.raises(PrecisionLossError, match=r"Target 'load'.*normalisation.scaler: robust"):
+        evaluate(case, tiny_model, batch_size=64)

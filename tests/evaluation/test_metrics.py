@@ -61,7 +61,7 @@ def test_airline_seasonal_naive_mape_through_the_project_code(tmp_path):
 
     table = read_raw_files(
         [REPO / "tests/data/airline.csv"],
-        timestamp=TimestampSpec(column="Date", format="%Y-%m"),
+        timestamp=TimestampSpec(column="Date", date_column=None, time_column=None, format="%Y-%m"),
         features=None,
         targets=["Passengers"],
         missing_markers=[],

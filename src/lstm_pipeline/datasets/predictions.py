@@ -1,23 +1,36 @@
-"""Catalog entry for a Parquet table written chunk by chunk by its node."""
+"""Catalog entry for the predictions table, written by the dataset itself, streaming."""
 
-import os
-import shutil
+import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 from kedro.io import AbstractDataset, DatasetError
 from kedro_datasets._typing import TablePreview
 
-from lstm_pipeline.files import write_atomically
+from lstm_pipeline.evaluation.predicting import PredictionJob
+from lstm_pipeline.evaluation.table import LINEAGE_KEY, PredictionsTable, write_predictions
+from lstm_pipeline.files import atomic_target
 
 
-class StreamedParquetDataset(AbstractDataset):
-    """Save takes the path of a finished Parquet file (written batch by batch elsewhere, so
-    the table is never whole in memory) or a DataFrame, and renames it into place; load
-    returns a ``pyarrow.parquet.ParquetFile`` (lazy) or, with ``load_args: {pandas: true}``,
-    a DataFrame."""
+class StreamedParquetDataset(AbstractDataset[PredictionJob, PredictionsTable]):
+    """Save runs a :class:`PredictionJob`: its tables are written one by one into a hidden
+    temporary beside the target, renamed into place when complete (the test split is never
+    whole in memory, and a failed run leaves the previous table as it was). The job's
+    ``lineage`` goes into the file's key-value metadata (``lstm_pipeline.lineage``, JSON).
+
+    Load returns a lazy :class:`PredictionsTable` (``.lineage``, ``.num_rows``,
+    ``.blocks()``, ``.to_pandas()``), or a DataFrame with ``load_args: {pandas: true}``
+    (its ``attrs["lineage"]`` set). A DataFrame can be saved too (small tables, tests).
+
+    Example catalog entry::
+
+        predictions:
+          type: lstm_pipeline.datasets.StreamedParquetDataset
+          filepath: data/07_model_output/predictions.parquet
+    """
 
     def __init__(
         self,
@@ -29,31 +42,42 @@ class StreamedParquetDataset(AbstractDataset):
         self._as_pandas = bool((load_args or {}).get("pandas", False))
         self.metadata = metadata
 
-    def load(self):
-        if self._as_pandas:
-            return pd.read_parquet(self._filepath)
-        return pq.ParquetFile(self._filepath)
+    def load(self) -> PredictionsTable | pd.DataFrame:
+        """A lazy :class:`PredictionsTable`, or a DataFrame with ``load_args: {pandas: true}``."""
+        table = PredictionsTable(self._filepath)
+        if not self._as_pandas:
+            return table
+        frame = table.to_pandas()
+        frame.attrs["lineage"] = table.lineage
+        return frame
 
-    def save(self, data) -> None:
-        if isinstance(data, pd.DataFrame):
-            write_atomically(self._filepath, data.to_parquet)
-        elif isinstance(data, str | os.PathLike):
-            # may cross file systems: copy beside the target, rename, then drop the source
-            write_atomically(self._filepath, lambda target: shutil.copyfile(data, target))
-            Path(data).unlink(missing_ok=True)
-        else:
-            raise DatasetError(
-                f"{self._filepath}: expected a Parquet file path or a DataFrame, got "
-                f"{type(data).__name__}"
-            )
+    def save(self, data: PredictionJob | pd.DataFrame) -> None:
+        """Run ``data`` (or write the DataFrame) into a temporary, renamed into place."""
+        with atomic_target(self._filepath) as temporary:
+            if isinstance(data, PredictionJob):
+                write_predictions(temporary, data.tables(), data.lineage)
+            elif isinstance(data, pd.DataFrame):
+                _write_frame(temporary, data)
+            else:
+                raise DatasetError(
+                    f"{self._filepath}: expected a PredictionJob or a DataFrame, got "
+                    f"{type(data).__name__}"
+                )
 
     def _exists(self) -> bool:
         return self._filepath.is_file()
 
     def _describe(self) -> dict[str, Any]:
-        return {"filepath": str(self._filepath)}
+        return {"filepath": str(self._filepath), "pandas": self._as_pandas}
 
     def preview(self, nrows: int = 10) -> TablePreview:
         """kedro-viz: the first rows."""
-        batch = next(pq.ParquetFile(self._filepath).iter_batches(batch_size=nrows))
+        batch = next(PredictionsTable(self._filepath).file.iter_batches(batch_size=nrows))
         return TablePreview(batch.to_pandas().astype(str).to_dict(orient="split"))
+
+
+def _write_frame(path: Path, frame: pd.DataFrame) -> None:
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    lineage = json.dumps(frame.attrs.get("lineage")).encode()
+    metadata = {**(table.schema.metadata or {}), LINEAGE_KEY: lineage}
+    pq.write_table(table.replace_schema_metadata(metadata), str(path))

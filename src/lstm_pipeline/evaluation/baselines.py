@@ -35,6 +35,11 @@ def seasonal_naive(inputs: np.ndarray, target_features: list[int], positions) ->
 
 
 def target_feature_index(feature_columns: list[str], target_columns: list[str]) -> list[int]:
+    """Position of each target among the input features.
+
+    Raises:
+        ModelSpecError: a target is not an input feature (the baselines need its past).
+    """
     absent = [t for t in target_columns if t not in feature_columns]
     if absent:
         raise ModelSpecError(

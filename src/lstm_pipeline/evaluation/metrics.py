@@ -26,6 +26,8 @@ class ForecastErrors:
         self.sape_count = np.zeros(shape, np.int64)
 
     def update(self, actual: np.ndarray, forecast: np.ndarray) -> None:
+        """Add one block of (windows, horizon, targets) actuals and forecasts, in float64;
+        pairs with a missing value are left out."""
         actual, forecast = np.asarray(actual, np.float64), np.asarray(forecast, np.float64)
         error = forecast - actual
         valid = np.isfinite(error)

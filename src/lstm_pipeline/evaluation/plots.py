@@ -1,4 +1,15 @@
-"""Figures a person looks at: matplotlib for PNG files, Plotly for kedro-viz previews."""
+"""Figures a person looks at: matplotlib for PNG files, Plotly twins for kedro-viz previews.
+
+:data:`PLOTS` is the one list of evaluation plots: its names are the catalog entries'
+``{name}_plot`` / ``{name}_plotly`` and the report's ``{name}.png`` links. Values are in
+the targets' units (``metrics["units"]``), e.g. "MAE (kW)".
+
+    >>> figures = draw_all(metrics, samples, training_history["history"])
+    >>> png, interactive = figures["error_by_horizon"]
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import matplotlib
 
@@ -7,6 +18,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from lstm_pipeline.evaluation.units import shared_unit_label, unit_label
+
 COLOURS = {
     "actual": "black",
     "model": "tab:blue",
@@ -14,9 +27,43 @@ COLOURS = {
     "seasonal_naive": "tab:green",
     "train_mean": "tab:grey",
 }
+WINDOW_LINES = ("model", "persistence", "seasonal_naive")  # forecasts drawn per test window
 
 
-def learning_curves(history: dict):
+@dataclass(frozen=True)
+class PlotInputs:
+    """What every plot draws from: the metrics, the samples and the training history."""
+
+    metrics: dict
+    samples: dict
+    history: dict
+
+    @property
+    def units(self) -> dict:
+        """Target -> unit label, as metrics.json holds it ({} for older metrics files)."""
+        units = self.metrics.get("units")
+        return units if isinstance(units, dict) else {}
+
+    def value_label(self, target: int = 0) -> str:
+        """'<target> (<unit>)' for an axis of values of one target."""
+        name = self.samples["targets"][target]
+        return f"{name} ({unit_label(self.units, name)})"
+
+    def pooled_unit(self) -> str:
+        """The unit of quantities pooled over every target (errors, residuals)."""
+        return shared_unit_label(self.units, self.samples["targets"])
+
+
+def _lines(metrics: dict) -> dict:
+    return {"model": metrics["model"], **metrics["baselines"]}
+
+
+# --- matplotlib (PNG) ----------------------------------------------------------------------
+
+
+def learning_curves(data: PlotInputs):
+    """Train and validation loss per epoch (normalised units)."""
+    history = data.history
     figure, axis = plt.subplots(figsize=(7, 4))
     epochs = history.get("epoch", [])
     axis.plot(epochs, history.get("loss", []), marker="o", label="train loss")
@@ -30,50 +77,41 @@ def learning_curves(history: dict):
     return figure
 
 
-def forecast_windows(samples: dict, target: int = 0):
-    windows = samples["windows"]
-    figure, axes = plt.subplots(
-        len(windows), 1, figsize=(10, 2.6 * max(1, len(windows))), squeeze=False
-    )
-    for axis, window in zip(axes[:, 0], windows, strict=True):
+def forecast_windows(data: PlotInputs, target: int = 0):
+    """One panel per sampled test window: inputs, actual, the model and two baselines."""
+    windows = data.samples["windows"]
+    rows = max(1, len(windows))
+    figure, axes = plt.subplots(rows, 1, figsize=(10, 2.6 * rows), squeeze=False)
+    for axis, window in zip(axes[:, 0], windows, strict=False):
         history = np.asarray(window["history"])[:, target]
-        steps = np.arange(-len(history) + 1, 1)
         future = np.arange(1, len(window["actual"]) + 1)
-        axis.plot(steps, history, color=COLOURS["actual"], lw=1, label="inputs")
-        axis.plot(
-            future,
-            np.asarray(window["actual"])[:, target],
-            color=COLOURS["actual"],
-            lw=2,
-            label="actual",
-        )
-        for name in ("model", "persistence", "seasonal_naive"):
-            axis.plot(
-                future, np.asarray(window[name])[:, target], color=COLOURS[name], lw=1.5, label=name
-            )
+        axis.plot(np.arange(-len(history) + 1, 1), history, color="black", lw=1, label="inputs")
+        actual = np.asarray(window["actual"])[:, target]
+        axis.plot(future, actual, color=COLOURS["actual"], lw=2, label="actual")
+        for name in WINDOW_LINES:
+            forecast = np.asarray(window[name])[:, target]
+            axis.plot(future, forecast, color=COLOURS[name], lw=1.5, label=name)
         axis.axvline(0.5, color="grey", lw=0.8)
         axis.set_title(f"window ending {pd.Timestamp(window['end_ns'])}", fontsize=9)
+        axis.set_ylabel(data.value_label(target), fontsize=8)
         axis.grid(alpha=0.3)
     axes[0, 0].legend(fontsize=8, ncol=5)
     axes[-1, 0].set_xlabel("steps from the last input")
-    figure.suptitle(f"Test windows: {samples['targets'][target]}")
+    figure.suptitle(f"Test windows: {data.samples['targets'][target]}")
     figure.tight_layout()
     return figure
 
 
-def one_step_series(samples: dict):
-    one = samples["one_step"]
+def one_step_series(data: PlotInputs):
+    """The one-step-ahead forecast against the actual series, over the first test windows."""
+    one = data.samples["one_step"]
     times = pd.to_datetime(one["end_ns"])
     figure, axis = plt.subplots(figsize=(11, 3.8))
     axis.plot(times, np.asarray(one["actual"])[:, 0], color="black", lw=1, label="actual")
-    axis.plot(
-        times,
-        np.asarray(one["predicted"])[:, 0],
-        color=COLOURS["model"],
-        lw=1,
-        label="one step ahead",
-    )
-    axis.set_title(f"One-step-ahead forecast over the test split: {samples['targets'][0]}")
+    predicted = np.asarray(one["predicted"])[:, 0]
+    axis.plot(times, predicted, color=COLOURS["model"], lw=1, label="one step ahead")
+    axis.set_title(f"One-step-ahead forecast over the test split: {data.samples['targets'][0]}")
+    axis.set_ylabel(data.value_label(0))
     axis.grid(alpha=0.3)
     axis.legend()
     figure.autofmt_xdate()
@@ -81,14 +119,14 @@ def one_step_series(samples: dict):
     return figure
 
 
-def error_by_horizon(metrics: dict):
+def error_by_horizon(data: PlotInputs):
+    """MAE per horizon step for the model and each baseline."""
     figure, axis = plt.subplots(figsize=(8, 4))
-    series = {"model": metrics["model"], **metrics["baselines"]}
-    for name, result in series.items():
-        mae = result["per_horizon_step"]["mae"]
+    for name, result in _lines(data.metrics).items():
+        mae = np.asarray(result["per_horizon_step"]["mae"], dtype=float)  # None -> nan
         axis.plot(np.arange(1, len(mae) + 1), mae, marker=".", color=COLOURS[name], label=name)
     axis.set_xlabel("horizon step")
-    axis.set_ylabel("MAE (original units)")
+    axis.set_ylabel(f"MAE ({data.pooled_unit()})")
     axis.set_title("Error by horizon step")
     axis.grid(alpha=0.3)
     axis.legend()
@@ -96,12 +134,13 @@ def error_by_horizon(metrics: dict):
     return figure
 
 
-def residual_distribution(samples: dict):
-    residuals = np.asarray(samples["residuals"])
+def residual_distribution(data: PlotInputs):
+    """Histogram of a random sample of the model's residuals."""
+    residuals = np.asarray(data.samples["residuals"])
     figure, axis = plt.subplots(figsize=(7, 4))
     axis.hist(residuals, bins=80, color=COLOURS["model"], alpha=0.8)
     axis.axvline(0, color="black", lw=0.8)
-    axis.set_xlabel("predicted - actual (original units)")
+    axis.set_xlabel(f"predicted - actual ({data.pooled_unit()})")
     axis.set_ylabel("count")
     axis.set_title(f"Residuals (sample of {len(residuals):,})")
     figure.tight_layout()
@@ -109,6 +148,7 @@ def residual_distribution(samples: dict):
 
 
 def confusion_matrix_figure(matrix, labels):
+    """A classification confusion matrix (rows actual, columns predicted) as a heat map."""
     figure, axis = plt.subplots(figsize=(5, 4.5))
     image = axis.imshow(matrix, cmap="Blues")
     axis.set_xticks(range(len(labels)), labels)
@@ -122,47 +162,93 @@ def confusion_matrix_figure(matrix, labels):
     return figure
 
 
-def plotly_versions(metrics: dict, samples: dict, history: dict) -> dict:
-    """Interactive twins of the PNG plots, for kedro-viz previews: name -> plotly Figure."""
+# --- Plotly twins (kedro-viz previews) ---------------------------------------------------
+
+
+def _plotly_figure(title: str, x_title: str, y_title: str):
     import plotly.graph_objects as go
 
-    def figure(title, x_title, y_title):
-        fig = go.Figure()
-        fig.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title)
-        return fig
+    figure = go.Figure()
+    figure.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title)
+    return figure
 
-    curves = figure("Learning curves", "epoch", "loss (normalised units)")
+
+def learning_curves_plotly(data: PlotInputs):
+    """Plotly twin of :func:`learning_curves`."""
+    figure = _plotly_figure("Learning curves", "epoch", "loss (normalised units)")
     for key in ("loss", "val_loss"):
-        curves.add_scatter(x=history.get("epoch", []), y=history.get(key, []), name=key)
+        figure.add_scatter(x=data.history.get("epoch", []), y=data.history.get(key, []), name=key)
+    return figure
 
-    horizon = figure("Error by horizon step", "horizon step", "MAE (original units)")
-    for name, result in {"model": metrics["model"], **metrics["baselines"]}.items():
-        mae = result["per_horizon_step"]["mae"]
-        horizon.add_scatter(x=list(range(1, len(mae) + 1)), y=mae, name=name)
 
-    one = samples["one_step"]
-    times = pd.to_datetime(one["end_ns"]).astype(str).tolist()
-    series = figure("One step ahead over the test split", "time", samples["targets"][0])
-    series.add_scatter(x=times, y=[a[0] for a in one["actual"]], name="actual")
-    series.add_scatter(x=times, y=[p[0] for p in one["predicted"]], name="one step ahead")
-
-    windows = figure("Test windows", "steps from the last input", samples["targets"][0])
-    for number, window in enumerate(samples["windows"]):
+def forecast_windows_plotly(data: PlotInputs):
+    """Plotly twin of :func:`forecast_windows` (first target, windows as legend groups)."""
+    figure = _plotly_figure("Test windows", "steps from the last input", data.value_label(0))
+    for number, window in enumerate(data.samples["windows"]):
         steps = list(range(1, len(window["actual"]) + 1))
-        for name in ("actual", "model", "persistence", "seasonal_naive"):
-            windows.add_scatter(
+        for name in ("actual", *WINDOW_LINES):
+            figure.add_scatter(
                 x=steps,
                 y=[v[0] for v in window[name]],
                 name=f"{name} (window {number + 1})",
                 legendgroup=str(number),
             )
+    return figure
 
-    residuals = figure("Residuals", "predicted - actual (original units)", "count")
-    residuals.add_histogram(x=samples["residuals"], nbinsx=80, name="residuals")
-    return {
-        "learning_curves": curves,
-        "error_by_horizon": horizon,
-        "one_step": series,
-        "forecast_windows": windows,
-        "residuals": residuals,
-    }
+
+def one_step_plotly(data: PlotInputs):
+    """Plotly twin of :func:`one_step_series`."""
+    one = data.samples["one_step"]
+    times = pd.to_datetime(one["end_ns"]).astype(str).tolist()
+    figure = _plotly_figure("One step ahead over the test split", "time", data.value_label(0))
+    figure.add_scatter(x=times, y=[a[0] for a in one["actual"]], name="actual")
+    figure.add_scatter(x=times, y=[p[0] for p in one["predicted"]], name="one step ahead")
+    return figure
+
+
+def error_by_horizon_plotly(data: PlotInputs):
+    """Plotly twin of :func:`error_by_horizon`."""
+    unit = data.pooled_unit()
+    figure = _plotly_figure("Error by horizon step", "horizon step", f"MAE ({unit})")
+    for name, result in _lines(data.metrics).items():
+        mae = result["per_horizon_step"]["mae"]
+        figure.add_scatter(x=list(range(1, len(mae) + 1)), y=mae, name=name)
+    return figure
+
+
+def residuals_plotly(data: PlotInputs):
+    """Plotly twin of :func:`residual_distribution`."""
+    unit = data.pooled_unit()
+    figure = _plotly_figure("Residuals", f"predicted - actual ({unit})", "count")
+    figure.add_histogram(x=data.samples["residuals"], nbinsx=80, name="residuals")
+    return figure
+
+
+# --- the registry --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One evaluation plot: its title (report links) and how to draw each version."""
+
+    title: str
+    png: Callable[[PlotInputs], object]
+    plotly: Callable[[PlotInputs], object]
+
+
+PLOTS: dict[str, Plot] = {
+    "learning_curves": Plot("Learning curves", learning_curves, learning_curves_plotly),
+    "forecast_windows": Plot(
+        "Test windows: actual vs predicted", forecast_windows, forecast_windows_plotly
+    ),
+    "one_step": Plot("One step ahead over the test split", one_step_series, one_step_plotly),
+    "error_by_horizon": Plot("Error by horizon step", error_by_horizon, error_by_horizon_plotly),
+    "residuals": Plot("Residual distribution", residual_distribution, residuals_plotly),
+}
+PLOT_NAMES = tuple(PLOTS)
+
+
+def draw_all(metrics: dict, samples: dict, history: dict) -> dict[str, tuple]:
+    """Every plot of :data:`PLOTS`: name -> (matplotlib figure, Plotly figure)."""
+    data = PlotInputs(metrics, samples, history)
+    return {name: (plot.png(data), plot.plotly(data)) for name, plot in PLOTS.items()}

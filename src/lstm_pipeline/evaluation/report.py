@@ -1,53 +1,88 @@
-"""The Markdown report: metrics table, baselines, training settings, links to the plots."""
+"""The Markdown report: per target, the metrics table in its unit and the verdict computed
+from the same numbers; then the training settings and links to the plots.
 
-PLOTS = (
-    ("Learning curves", "learning_curves.png"),
-    ("Test windows: actual vs predicted", "forecast_windows.png"),
-    ("One step ahead over the test split", "one_step.png"),
-    ("Error by horizon step", "error_by_horizon.png"),
-    ("Residual distribution", "residuals.png"),
+    >>> text = markdown_report(metrics, training_history, model_summary)
+"""
+
+from lstm_pipeline.evaluation.comparison import (
+    compare_with_baselines,
+    format_number,
+    summary_sentence,
 )
+from lstm_pipeline.evaluation.plots import PLOTS
+from lstm_pipeline.evaluation.scoring import skill
+from lstm_pipeline.evaluation.units import unit_label
 
 
-def _number(value, digits=4) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f}"
-
-
-def metrics_table(metrics: dict) -> str:
+def metrics_table(metrics: dict, target: str) -> str:
+    """The Markdown table of every forecaster's test metrics for ``target``."""
+    unit = unit_label(metrics.get("units") or {}, target)
     rows = [
-        "| forecaster | MAE | RMSE | MAPE | sMAPE | MASE | skill (1 - MAE/MAE baseline) |",
+        f"| forecaster | MAE ({unit}) | RMSE ({unit}) | MAPE | sMAPE | MASE "
+        "| skill (1 - MAE/MAE baseline) |",
         "|---|---|---|---|---|---|---|",
     ]
-    entries = {"model": metrics["model"], **metrics["baselines"]}
-    for name, result in entries.items():
-        o = result["overall"]
-        skill = "" if name == "model" else _number(metrics["skill_vs_baselines"][name], 3)
+    model = metrics["model"]["per_target"][target]
+    for name, result in {"model": metrics["model"], **metrics["baselines"]}.items():
+        values = result["per_target"][target]
+        score = "" if name == "model" else format_number(skill(model["mae"], values["mae"]), 3)
         rows.append(
-            f"| {name} | {_number(o['mae'])} | {_number(o['rmse'])} | {_number(o['mape'], 3)} "
-            f"| {_number(o['smape'], 3)} | {_number(o['mase'], 3)} | {skill} |"
+            f"| {name} | {format_number(values['mae'])} | {format_number(values['rmse'])} "
+            f"| {format_number(values['mape'], 3)} | {format_number(values['smape'], 3)} "
+            f"| {format_number(values['mase'], 3)} | {score} |"
         )
     return "\n".join(rows)
 
 
+def target_section(metrics: dict, target: str) -> list[str]:
+    """Heading, table and verdict (a summary, then one line per baseline and metric)."""
+    unit = unit_label(metrics.get("units") or {}, target)
+    comparisons = compare_with_baselines(metrics, target)
+    model = metrics["model"]["per_target"][target]
+    mase = model["mase"]
+    side = "below" if mase is not None and mase < 1 else "not below"
+    return [
+        f"## {target} ({unit})",
+        "",
+        metrics_table(metrics, target),
+        "",
+        f"**Verdict (test split):** {summary_sentence(comparisons)}",
+        "",
+        *(f"- {c.sentence(unit)}" for c in comparisons),
+        "",
+        f"MASE {format_number(mase, 3)} is {side} 1 (the train split's in-sample seasonal-naive "
+        f"MAE, a scale, not a test baseline). MAPE leaves out "
+        f"{model['zero_actuals_excluded_from_mape']} zero actuals.",
+        "",
+    ]
+
+
 def markdown_report(metrics: dict, training_history: dict, model_summary: dict) -> str:
-    history = training_history["history"]
-    settings = training_history["settings"]
-    overall = metrics["model"]["overall"]
-    best_val = min(history["val_loss"]) if history.get("val_loss") else None
-    verdict = "beats" if overall["mase"] is not None and overall["mase"] < 1 else "does not beat"
+    """The whole report as Markdown text."""
+    targets = list(metrics["model"]["per_target"])
+    units = ", ".join(f"{t} in {unit_label(metrics.get('units') or {}, t)}" for t in targets)
     lines = [
         "# Evaluation report",
         "",
-        f"Test split: {metrics['windows']:,} windows, metrics in {metrics['units']}. "
+        f"Test split: {metrics['windows']:,} windows; metrics in original units ({units}). "
         f"MASE divides by the in-sample seasonal-naive MAE of the train split (period "
-        f"{metrics['seasonal_period']}). MAPE leaves out "
-        f"{overall['zero_actuals_excluded_from_mape']} zero actuals.",
+        f"{metrics['seasonal_period']}).",
         "",
-        metrics_table(metrics),
+        *(line for target in targets for line in target_section(metrics, target)),
+        *training_lines(training_history, model_summary),
+        "## Plots",
         "",
-        f"The model {verdict} the seasonal naive in-sample scale (MASE "
-        f"{_number(overall['mase'], 3)}).",
+        *(f"- [{plot.title}]({name}.png)" for name, plot in PLOTS.items()),
         "",
+    ]
+    return "\n".join(lines)
+
+
+def training_lines(training_history: dict, model_summary: dict) -> list[str]:
+    """The "Model and training" section."""
+    history, settings = training_history["history"], training_history["settings"]
+    best_val = min(history["val_loss"]) if history.get("val_loss") else None
+    return [
         "## Model and training",
         "",
         f"- model: {model_summary.get('name')}, {model_summary.get('parameters', 0):,} "
@@ -56,11 +91,6 @@ def markdown_report(metrics: dict, training_history: dict, model_summary: dict) 
         f"{settings['batch_size']} x {settings['accumulation_steps']} accumulation, optimizer "
         f"{settings['optimizer']} lr {settings['learning_rate']} ({settings['schedule']})",
         f"- truncated BPTT: {settings.get('tbptt', {}).get('enabled', False)}",
-        f"- best val_loss: {_number(best_val)}",
-        "",
-        "## Plots",
-        "",
-        *[f"- [{title}]({file})" for title, file in PLOTS],
+        f"- best val_loss: {format_number(best_val)}",
         "",
     ]
-    return "\n".join(lines)

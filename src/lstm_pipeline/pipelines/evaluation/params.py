@@ -13,3 +13,8 @@ class EvaluationParams(StrictModel):
     sample_windows: int = Field(default=4, ge=1, description="test windows plotted")
     one_step_points: int = Field(default=672, ge=1, description="points of the one-step plot")
     residual_sample: int = Field(default=50_000, ge=100)
+    units: dict[str, str] = Field(
+        default={"Global_active_power": "kW"},
+        description="unit label per target, in the report and on plot axes; a target "
+        "without one says 'original units'",
+    )

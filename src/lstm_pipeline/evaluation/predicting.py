@@ -1,0 +1,120 @@
+"""Forecasts of the model and the naive baselines on exactly the same test windows, streamed.
+
+A :class:`PredictionJob` describes the work; running it (``blocks()`` or ``tables()``)
+reads the test windows batch by batch (``make_dataset(shuffle=False)``), so the split is
+never whole in memory. The catalog's predictions dataset runs it into its own temporary
+file; nothing is predicted before that.
+
+    >>> job = PredictionJob(model, ShardSet(test_dir), Scaler(fitted), ParquetSeries(train),
+    ...                     seasonal_period=24)
+    >>> write_predictions("predictions.parquet", job.tables(), job.lineage)
+"""
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+from lstm_pipeline.evaluation.baselines import (
+    baseline_positions,
+    persistence,
+    seasonal_naive,
+    target_feature_index,
+)
+from lstm_pipeline.evaluation.metrics import seasonal_naive_scale
+from lstm_pipeline.evaluation.table import ForecastBlock, block_to_table
+from lstm_pipeline.evaluation.units import to_original
+from lstm_pipeline.scaling.scaler import Scaler
+
+
+@dataclass(frozen=True)
+class TrainStatistics:
+    """Per target, in original units: the train mean (a baseline) and the in-sample
+    seasonal-naive MAE of the train split (the MASE denominator)."""
+
+    mean: np.ndarray
+    mase_scale: np.ndarray
+
+
+def train_statistics(train_series, scaler: Scaler, targets: Sequence[str], period: int):
+    """:class:`TrainStatistics` of ``targets``, streamed over the train split's batches
+    (NaN skipped; NaN where a target has no value or no pair ``period`` apart)."""
+    targets = list(targets)
+    totals, counts = np.zeros(len(targets)), np.zeros(len(targets))
+    naive_sum, naive_count = np.zeros(len(targets)), np.zeros(len(targets))
+    tail = None  # the last season of the previous batch: pairs cross batch borders
+    for _, values in train_series.batches(targets):
+        original = to_original(scaler, values, targets)
+        valid = np.isfinite(original)
+        totals += np.where(valid, original, 0).sum(axis=0)
+        counts += valid.sum(axis=0)
+        joined = original if tail is None else np.concatenate([tail, original])
+        for i in range(len(targets)):
+            pair_sum, pair_count = seasonal_naive_scale(joined[:, i], period)
+            naive_sum[i] += pair_sum
+            naive_count[i] += pair_count
+        tail = joined[-period:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return TrainStatistics(totals / counts, naive_sum / naive_count)
+
+
+@dataclass
+class PredictionJob:
+    """The model's and the baselines' forecasts of every test window, run when saved.
+
+    Settings are checked when the job is made (seasonal period against the window, targets
+    among the features), so a bad one fails before any prediction.
+    """
+
+    model: object = field(repr=False)
+    shards: object  # a ShardSet: the test windows
+    scaler: Scaler = field(repr=False)
+    train_series: object  # a ParquetSeries: the train split, for the train mean
+    seasonal_period: int
+    batch_size: int = 512
+    lineage: dict | None = None  # which run made the predictions (set by the lineage hook)
+
+    def __post_init__(self) -> None:
+        m = self.shards.manifest
+        self.targets = list(m.target_columns)
+        self._target_inputs = target_feature_index(list(m.feature_columns), self.targets)
+        self._positions = baseline_positions(
+            m.input_length, m.horizon, m.offset, self.seasonal_period
+        )
+
+    def blocks(self) -> Iterator[ForecastBlock]:
+        """Forecast blocks in the test windows' reading order, one per batch."""
+        from lstm_pipeline.windows.reader import make_dataset
+
+        train = train_statistics(self.train_series, self.scaler, self.targets, self.seasonal_period)
+        ends = window_end_ns(self.shards)
+        first = 0
+        for batch_inputs, actual in make_dataset(self.shards, self.batch_size, shuffle=False):
+            inputs = batch_inputs.numpy()
+            block_ends = ends[first : first + len(inputs)]
+            yield self._forecast(inputs, actual.numpy(), block_ends, first, train.mean)
+            first += len(inputs)
+
+    def tables(self) -> Iterator[pa.Table]:
+        """:meth:`blocks` as rows of the predictions table."""
+        for block in self.blocks():
+            yield block_to_table(block, self.targets)
+
+    def _forecast(self, inputs, actual, ends, first, train_mean) -> ForecastBlock:
+        horizon = actual.shape[1]
+        scaled = {
+            "model": np.asarray(self.model.predict_on_batch(inputs), np.float64),
+            "persistence": persistence(inputs, self._target_inputs, horizon),
+            "seasonal_naive": seasonal_naive(inputs, self._target_inputs, self._positions),
+        }
+        forecasts = {k: to_original(self.scaler, v, self.targets) for k, v in scaled.items()}
+        original_actual = to_original(self.scaler, actual, self.targets)
+        forecasts["train_mean"] = np.broadcast_to(train_mean, original_actual.shape)
+        return ForecastBlock(first, ends, original_actual, forecasts)
+
+
+def window_end_ns(shards) -> np.ndarray:
+    """Timestamp (ns) of the last input step of every window, in reading order."""
+    m = shards.manifest
+    return shards.window_start_ns() + (m.input_length - 1) * m.step_ns

@@ -1,0 +1,62 @@
+"""The evaluation stage record: a short summary written after every other evaluation output.
+
+>>> record = evaluation_record(metrics, samples, predictions_rows=105_720,
+...                            report=text, plots=["learning_curves", ...])
+>>> record["per_target"]["load"]["model"]["mae"], record["verdict"]["load"]
+"""
+
+from lstm_pipeline.errors import GenerationMismatchError
+from lstm_pipeline.evaluation.comparison import METRICS, compare_with_baselines, summary_sentence
+
+
+def evaluation_record(
+    metrics: dict, samples: dict, *, predictions_rows: int, report: str, plots: list[str]
+) -> dict:
+    """Windows, model and baselines' MAE/RMSE per target with the verdict, and what each
+    artifact holds.
+
+    Raises:
+        GenerationMismatchError: the predictions table's rows do not match the metrics'
+            windows x horizon x targets (outputs of different runs).
+    """
+    targets = list(metrics["model"]["per_target"])
+    horizon = len(metrics["model"]["per_horizon_step"]["mae"])
+    expected = metrics["windows"] * horizon * len(targets)
+    if predictions_rows != expected:
+        raise GenerationMismatchError(
+            f"The predictions table has {predictions_rows} rows but metrics.json describes "
+            f"{expected} ({metrics['windows']} windows x {horizon} steps x {len(targets)} "
+            f"targets): they come from different runs. Run the evaluation pipeline again."
+        )
+    return {
+        "windows": metrics["windows"],
+        "horizon": horizon,
+        "units": {t: (metrics.get("units") or {}).get(t) for t in targets},
+        "per_target": {t: _scores(metrics, t) for t in targets},
+        "verdict": {t: summary_sentence(compare_with_baselines(metrics, t)) for t in targets},
+        "artifacts": {
+            "metrics": {"forecasters": ["model", *metrics["baselines"]]},
+            "predictions": {"rows": predictions_rows},
+            "evaluation_samples": {
+                "windows": len(samples.get("windows", [])),
+                "residuals": len(samples.get("residuals", [])),
+            },
+            "report": {"characters": len(report)},
+            "plots": [f"{name}.png" for name in plots],
+            "plotly": [f"plotly/{name}.json" for name in plots],
+        },
+    }
+
+
+def _scores(metrics: dict, target: str) -> dict:
+    def pick(result: dict) -> dict:
+        return {metric: result["per_target"][target][metric] for metric in METRICS}
+
+    outcomes: dict[str, dict] = {}
+    for comparison in compare_with_baselines(metrics, target):
+        outcomes.setdefault(comparison.baseline, {})[comparison.metric] = comparison.outcome
+    return {
+        "model": pick(metrics["model"]),
+        "baselines": {name: pick(result) for name, result in metrics["baselines"].items()},
+        "model_vs_baselines": outcomes,
+    }

@@ -1,0 +1,181 @@
+"""Score a written predictions table: metrics of the model and each baseline, plot samples.
+
+One streaming pass over the table (:class:`MetricsAccumulator` and :class:`SampleCollector`
+fed the same blocks), in float64, then three small steps: the metrics dict, a check that
+float32 storage left the metrics meaningful, and the input history of the sampled windows.
+
+    >>> result = score_predictions(PredictionsTable(path), ShardSet(test_dir), Scaler(fitted),
+    ...                            ParquetSeries(train_path), seasonal_period=24,
+    ...                            units={"load": "kW"})
+    >>> result.metrics["model"]["overall"]["mae"], result.metrics["skill_vs_baselines"]
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lstm_pipeline.errors import GenerationMismatchError, PrecisionLossError
+from lstm_pipeline.evaluation.metrics import ForecastErrors
+from lstm_pipeline.evaluation.predicting import TrainStatistics, train_statistics
+from lstm_pipeline.evaluation.sampling import SampleCollector, window_histories
+from lstm_pipeline.evaluation.table import BASELINES, FORECASTERS, ForecastBlock
+from lstm_pipeline.evaluation.units import storage_half_step, unit_label
+
+# A metric whose float32 storage uncertainty is above this share of itself is not reported.
+RESOLUTION_LIMIT = 0.01
+
+
+@dataclass
+class Evaluation:
+    metrics: dict
+    samples: dict = field(default_factory=dict)
+
+
+class MetricsAccumulator:
+    """Running error sums per forecaster, target and horizon step, plus how coarse the
+    stored actuals are; feed it :class:`ForecastBlock` s, then call :meth:`metrics`."""
+
+    def __init__(self, targets: list[str], horizon: int, scaler) -> None:
+        self.targets, self.scaler = list(targets), scaler
+        center, spread = scaler.parameters(self.targets)
+        # "zero" for MAPE: within float32 storage of the scaled value, per target
+        tolerance = 1e-6 * (np.abs(center) + np.abs(spread))
+        self.errors = {n: ForecastErrors(horizon, len(targets), tolerance) for n in FORECASTERS}
+        self.half_step_sum = np.zeros(len(targets))
+        self.half_step_count = np.zeros(len(targets), np.int64)
+        self.windows = 0
+
+    def update(self, block: ForecastBlock) -> None:
+        """Add the errors of every forecaster on ``block``."""
+        for name in FORECASTERS:
+            self.errors[name].update(block.actual, block.forecasts[name])
+        valid = np.isfinite(block.actual)
+        half_step = storage_half_step(self.scaler, np.where(valid, block.actual, 0), self.targets)
+        self.half_step_sum += np.where(valid, half_step, 0).sum(axis=(0, 1))
+        self.half_step_count += valid.sum(axis=(0, 1))
+        self.windows += len(block)
+
+    def metrics(self, train: TrainStatistics, seasonal_period: int, units: Mapping) -> dict:
+        """The metrics dict (see the README's evaluation section), JSON-ready."""
+        scored = {n: _describe(self.errors[n], train.mase_scale, self.targets) for n in FORECASTERS}
+        model, overall_mae = scored["model"], scored["model"]["overall"]["mae"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            resolution = self.half_step_sum / self.half_step_count
+        return {
+            "windows": self.windows,
+            "targets": self.targets,
+            "units": {t: unit_label(units, t) for t in self.targets},
+            "units_note": "original units: inverse-transformed with the stored scaler",
+            "seasonal_period": seasonal_period,
+            "mase_scale": _per_target(self.targets, train.mase_scale),
+            "storage_resolution": _per_target(self.targets, resolution),
+            "model": model,
+            "baselines": {name: scored[name] for name in BASELINES},
+            "skill_vs_baselines": {
+                name: skill(overall_mae, scored[name]["overall"]["mae"]) for name in BASELINES
+            },
+            "skill_definition": "1 - MAE(model) / MAE(baseline): above 0 means the model is better",
+        }
+
+
+def skill(model_mae: float | None, baseline_mae: float | None) -> float | None:
+    """1 - model MAE / baseline MAE; None where either is missing or the baseline is 0."""
+    if model_mae is None or not baseline_mae:
+        return None
+    return 1 - model_mae / baseline_mae
+
+
+def _describe(errors: ForecastErrors, mase_scale: np.ndarray, targets: list[str]) -> dict:
+    per_target = errors.summary(mase_scale, axis=0)
+    per_step = errors.summary(mase_scale, axis=1)
+    return {
+        "overall": errors.summary(mase_scale),
+        "per_target": {t: {k: v[i] for k, v in per_target.items()} for i, t in enumerate(targets)},
+        "per_horizon_step": {k: v for k, v in per_step.items() if k != "count"},
+    }
+
+
+def _per_target(targets: list[str], values: np.ndarray) -> dict:
+    return {t: (float(v) if np.isfinite(v) else None) for t, v in zip(targets, values, strict=True)}
+
+
+def check_storage_resolution(metrics: dict, scaler) -> None:
+    """Stop when float32 storage alone could explain a forecaster's MAE on a target.
+
+    A stored actual may be off by its half step (``storage_resolution``), a stored
+    forecast by as much again; when that bound is above :data:`RESOLUTION_LIMIT` of a MAE,
+    the comparison of forecasters means nothing.
+
+    Raises:
+        PrecisionLossError: naming the target, the forecaster and the scaler's spread.
+    """
+    scored = {"model": metrics["model"], **metrics["baselines"]}
+    for target, half_step in metrics["storage_resolution"].items():
+        for name, result in scored.items():
+            mae = result["per_target"][target]["mae"]
+            if half_step is None or mae is None or 2 * half_step <= RESOLUTION_LIMIT * mae:
+                continue
+            center, spread = scaler.parameters([target])
+            unit = metrics["units"][target]
+            raise PrecisionLossError(
+                f"Target '{target}': its test values are stored scaled in float32 (scaler "
+                f"center {center[0]:.6g}, spread {spread[0]:.6g}), which holds them only to "
+                f"+-{half_step:.3g} {unit}, too coarse for {name}'s MAE of {mae:.6g} {unit}: "
+                f"the metrics would be noise. A huge value in the train split usually sets "
+                f"such a spread: remove it at ingestion, or use normalisation.scaler: robust."
+            )
+
+
+def score_predictions(
+    predictions,
+    shards,
+    scaler,
+    train_series,
+    *,
+    seasonal_period: int,
+    units: Mapping[str, str] | None = None,
+    batch_size: int = 512,
+    sample_windows: int = 4,
+    one_step_points: int = 24 * 28,
+    residual_sample: int = 50_000,
+    seed: int = 0,
+) -> Evaluation:
+    """Metrics and plot samples of a predictions table (a :class:`PredictionsTable`) of
+    the windows in ``shards``, streamed ``batch_size`` windows at a time.
+
+    Raises:
+        GenerationMismatchError: the table does not hold one row per window, step and
+            target of ``shards``.
+        PrecisionLossError: see :func:`check_storage_resolution`.
+    """
+    m = shards.manifest
+    targets, horizon = list(m.target_columns), m.horizon
+    _check_table_matches(predictions, shards, horizon * len(targets))
+    train = train_statistics(train_series, scaler, targets, seasonal_period)
+    accumulator = MetricsAccumulator(targets, horizon, scaler)
+    collector = SampleCollector(
+        m.windows_total,
+        horizon * len(targets),
+        sample_windows,
+        one_step_points,
+        residual_sample,
+        seed,
+    )
+    for block in predictions.blocks(targets, horizon, batch_size):
+        accumulator.update(block)
+        collector.update(block)
+    metrics = accumulator.metrics(train, seasonal_period, units or {})
+    check_storage_resolution(metrics, scaler)
+    histories = window_histories(shards, collector.picks, batch_size, scaler, targets)
+    return Evaluation(metrics, collector.samples(targets, histories))
+
+
+def _check_table_matches(predictions, shards, rows_per_window: int) -> None:
+    expected = shards.manifest.windows_total * rows_per_window
+    if predictions.num_rows != expected:
+        raise GenerationMismatchError(
+            f"The predictions table '{predictions.path}' has {predictions.num_rows} rows, but "
+            f"the test shards '{shards.folder}' give {expected} (windows x horizon x "
+            f"targets): they come from different runs. Run the evaluation pipeline again."
+        )
