@@ -1,5 +1,7 @@
 """plan_windows and WindowingParams: every bad setting is a clear error before any write."""
 
+import numpy as np
+import pandas as pd
 import pytest
 from pydantic import ValidationError
 
@@ -58,3 +60,53 @@ def test_unknown_target_is_named_with_the_columns_there_are(series):
 def test_bad_parameters_are_refused(bad):
     with pytest.raises(ValidationError):
         WindowingParams(**{"targets": ["y"], **bad})
+
+
+def gappy_split(tmp_path, name="val_series", column="b"):
+    """400 hourly rows; ``column`` misses every 10th value (runs of 9 complete rows), but
+    rows 101-125 (25 rows) and 201-219 (19 rows) are complete: no window of 30 rows fits."""
+    index = pd.date_range("2020-01-01", periods=400, freq="1h", name="timestamp")
+    frame = pd.DataFrame(np.ones((400, 3), np.float32), index=index, columns=["a", "b", "y"])
+    missing = sorted({*range(0, 400, 10)} - {110, 120, 210} | {126})
+    frame.iloc[missing, frame.columns.get_loc(column)] = np.nan
+    path = tmp_path / f"{name}.parquet"
+    frame.to_parquet(path)
+    return ParquetSeries(path)
+
+
+SMALL = {"input_length": 24, "horizon": 6, "targets": ["y"]}
+
+
+def test_a_split_with_rows_enough_but_no_complete_window_is_refused_naming_its_stretches(
+    series, tmp_path, monkeypatch
+):
+    val = gappy_split(tmp_path)
+    # streamed in batches of 100 rows: the stretches cross batch boundaries
+    batches = ParquetSeries.batches
+    monkeypatch.setattr(ParquetSeries, "batches", lambda self, c: batches(self, c, 100))
+    monkeypatch.setattr(ParquetSeries, "to_pandas", None)  # never the whole split
+    with pytest.raises(WindowingError) as caught:
+        check_windows_fit(series, val, series, WindowingParams(**SMALL))
+    message = str(caught.value)
+    assert f"'{val.path}' (val_series) has 400 rows but not one complete window" in message
+    assert "needs 30 consecutive rows with no missing value in ['a', 'b', 'y']" in message
+    assert (
+        "2020-01-05 05:00:00 .. 2020-01-06 05:00:00 (25 rows); "
+        "2020-01-09 09:00:00 .. 2020-01-10 03:00:00 (19 rows); "
+        "2020-01-01 01:00:00 .. 2020-01-01 09:00:00 (9 rows)."
+    ) in message
+
+
+def test_a_split_with_every_row_missing_a_value_is_refused(series, tmp_path):
+    frame = pd.read_parquet(series.path)
+    frame["b"] = np.nan
+    frame.to_parquet(tmp_path / "test_series.parquet")
+    test = ParquetSeries(tmp_path / "test_series.parquet")
+    with pytest.raises(WindowingError, match=r"\(test_series\).*every one of its rows has a"):
+        check_windows_fit(series, series, test, WindowingParams(**SMALL))
+
+
+def test_gaps_in_a_column_that_is_not_windowed_do_not_count(series, tmp_path):
+    val = gappy_split(tmp_path, column="b")
+    settings = check_windows_fit(series, val, series, WindowingParams(**SMALL, features=["a", "y"]))
+    assert settings["features"] == ["a", "y"]

@@ -1,13 +1,16 @@
 """Shard folders: atomic replacement, and clear errors for missing, corrupt or truncated files."""
 
 import json
+import subprocess
+import sys
+import time
 
 import pytest
 from kedro.io import DatasetError
 
 from lstm_pipeline import make_dataset
 from lstm_pipeline.datasets import WindowShardsDataset
-from lstm_pipeline.errors import ShardIntegrityError
+from lstm_pipeline.errors import ShardIntegrityError, WindowingError
 from lstm_pipeline.windows import writing
 from tests.windows.conftest import windowing_job
 
@@ -101,3 +104,99 @@ def test_missing_shard_is_named(saved):
     shard.unlink()
     with pytest.raises(ShardIntegrityError, match=rf"{shard.name}' listed in the manifest"):
         make_dataset(folder, 8)
+
+
+HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from lstm_pipeline.files import exclusive_lock
+with exclusive_lock(Path(sys.argv[1])):
+    print("locked", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_a_second_save_while_another_process_writes_fails_at_once_naming_it(split, saved):
+    path, _ = split
+    dataset, folder = saved
+    before = snapshot(folder)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(folder)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        with pytest.raises(
+            DatasetError, match=rf"being written by another run \(pid {holder.pid},"
+        ):
+            dataset.save(windowing_job(path, segment_rows=200))
+        assert time.monotonic() - started < 30  # it did not wait for the holder to finish
+    finally:
+        holder.kill()
+        holder.wait()
+    assert snapshot(folder) == before
+
+
+@pytest.fixture
+def dead_pid() -> int:
+    """The pid of a process that has ended (and been reaped)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_folder_retired_by_a_killed_swap_is_put_back_by_the_next_load(saved, dead_pid):
+    dataset, folder = saved
+    windows = dataset.load().windows_total
+    before = snapshot(folder)
+    folder.rename(folder.with_name(f".train_shards.old-{dead_pid}-0123abcd"))
+    shard_set = dataset.load()
+    assert shard_set.windows_total == windows and snapshot(folder) == before
+    assert sorted(p.name for p in folder.parent.iterdir()) == [".train_shards.lock", "train_shards"]
+
+
+def test_leftovers_of_dead_writers_are_gone_after_the_next_save(split, saved, dead_pid):
+    path, _ = split
+    dataset, folder = saved
+    leftovers = [
+        folder.with_name(f".train_shards.tmp-{dead_pid}-89abcdef"),  # a killed write
+        folder.with_name(f".train_shards.old-{dead_pid}-456789ab"),  # a killed swap's tail
+    ]
+    for leftover in leftovers:
+        leftover.mkdir()
+        (leftover / "shard-00000.h5").write_bytes(b"half written")
+    dataset.save(windowing_job(path, segment_rows=200))
+    assert sorted(p.name for p in folder.parent.iterdir()) == [".train_shards.lock", "train_shards"]
+    assert dataset.load().manifest.segment_rows == 200
+
+
+def test_a_live_writers_temporary_is_left_alone(split, saved):
+    path, _ = split
+    dataset, folder = saved
+    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        temporary = folder.with_name(f".train_shards.tmp-{writer.pid}-89abcdef")
+        temporary.mkdir()
+        dataset.save(windowing_job(path, segment_rows=200))
+        assert temporary.is_dir()
+    finally:
+        writer.kill()
+        writer.wait()
+
+
+def test_a_split_without_a_window_replaces_no_shards(tmp_path, saved):
+    import numpy as np
+    import pandas as pd
+
+    dataset, folder = saved
+    before = snapshot(folder)
+    index = pd.date_range("2020-01-01", periods=400, freq="1h", name="timestamp")
+    values = np.ones((400, 3), np.float32)
+    values[::20, 1] = np.nan  # runs of 19 complete rows, windows need 30
+    gappy = tmp_path / "gappy.parquet"
+    pd.DataFrame(values, index=index, columns=["a", "b", "y"]).to_parquet(gappy)
+    with pytest.raises(DatasetError, match=r"gappy.parquet' has 400 rows but not one complete"):
+        dataset.save(windowing_job(gappy))
+    assert snapshot(folder) == before
+    with pytest.raises(WindowingError, match="19 rows"):
+        windowing_job(gappy).write(tmp_path / "direct")

@@ -74,9 +74,10 @@ class RunScanner:
             return
         spec = self.spec
         self.windows += int(np.maximum(0, (rows - spec.span) // spec.stride + 1).sum())
-        top = np.argsort(rows, kind="stable")[::-1][: self.keep]
+        top = np.lexsort((np.asarray(first_ns), -rows))[: self.keep]  # longest, then earliest
         runs = [Run(int(first_ns[i]), int(last_ns[i]), int(rows[i])) for i in top]
-        self.longest = sorted([*self.longest, *runs], key=lambda r: -r.rows)[: self.keep]
+        self.longest = sorted([*self.longest, *runs], key=lambda r: (-r.rows, r.start_ns))
+        del self.longest[self.keep :]
 
 
 def scan_runs(batches: Iterable[tuple[np.ndarray, np.ndarray]], spec: WindowSpec) -> RunScanner:

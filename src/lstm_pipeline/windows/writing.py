@@ -121,7 +121,7 @@ class WindowingJob:
         return self.metadata.get("split", folder.name)
 
     def _refuse_empty(self) -> None:
-        where = f"'{self.metadata.get('source', self.source)}'"
+        where = f"'{self.metadata.get('source') or getattr(self.source, 'path', self.source)}'"
         require_windows(self.source, self.columns, self.spec, where)  # raises, with details
         raise WindowingError(f"{where} yields no window of {self.spec}.")
 

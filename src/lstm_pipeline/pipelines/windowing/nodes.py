@@ -4,10 +4,11 @@ import logging
 
 from lstm_pipeline.errors import ColumnNotFoundError, WindowingError
 from lstm_pipeline.pipelines.windowing.params import WindowingParams
+from lstm_pipeline.windows.fitting import require_windows
 from lstm_pipeline.windows.reader import ShardSet
 from lstm_pipeline.windows.series import ParquetSeries
 from lstm_pipeline.windows.spec import WindowSpec
-from lstm_pipeline.windows.writing import WindowingJob
+from lstm_pipeline.windows.writing import WindowingJob, stored_columns
 
 logger = logging.getLogger(__name__)
 
@@ -15,11 +16,17 @@ logger = logging.getLogger(__name__)
 def check_windows_fit(
     train: ParquetSeries, val: ParquetSeries, test: ParquetSeries, params: WindowingParams
 ) -> dict:
-    """Check every split before any is written, so that a bad setting replaces no shards.
-    Returns the checked settings, persisted for the per-split nodes (which may run in
-    other processes)."""
-    for series in (train, val, test):
-        _check_fits(series, params)
+    """Check every split before any is written, so that a bad setting replaces no shards:
+    the columns exist and each split holds at least one complete window (streamed over its
+    row batches). Returns the checked settings, persisted for the per-split nodes (which
+    may run in other processes). Raises ColumnNotFoundError or WindowingError naming the
+    split."""
+    splits = (train, val, test)
+    for series in splits:
+        _check_fits(series, params)  # cheap checks of every split first
+    for series in splits:
+        columns = stored_columns(params.features or series.columns, params.targets)
+        require_windows(series, columns, _spec(params), f"'{series.path}' ({series.name})")
     return params.model_dump()
 
 
@@ -28,17 +35,10 @@ def plan_windows(series: ParquetSeries, settings: dict) -> WindowingJob:
     params = WindowingParams.model_validate(settings)
     _check_fits(series, params)
     layout = params.resolved_layout()
-    if layout == "windows" and params.stride < params.span:
-        logger.warning(
-            "layout 'windows' with stride %d < span %d stores overlapping windows one by one: "
-            "about %.0fx the split's bytes. 'segments' stores them once.",
-            params.stride,
-            params.span,
-            params.span / params.stride,
-        )
+    _warn_if_windows_overlap(params, layout)
     return WindowingJob(
         source=series,
-        spec=WindowSpec(params.input_length, params.horizon, params.offset, params.stride),
+        spec=_spec(params),
         features=list(params.features or series.columns),
         targets=list(params.targets),
         fmt=params.format,
@@ -79,6 +79,21 @@ def record_windowing(
             for name, s in (("train", train), ("val", val), ("test", test))
         },
     }
+
+
+def _spec(params: WindowingParams) -> WindowSpec:
+    return WindowSpec(params.input_length, params.horizon, params.offset, params.stride)
+
+
+def _warn_if_windows_overlap(params: WindowingParams, layout: str) -> None:
+    if layout == "windows" and params.stride < params.span:
+        logger.warning(
+            "layout 'windows' with stride %d < span %d stores overlapping windows one by one: "
+            "about %.0fx the split's bytes. 'segments' stores them once.",
+            params.stride,
+            params.span,
+            params.span / params.stride,
+        )
 
 
 def _check_fits(series: ParquetSeries, params: WindowingParams) -> None:
