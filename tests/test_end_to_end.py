@@ -249,6 +249,25 @@ def test_the_default_run_ends_with_metrics_predictions_plots_and_report(project)
         assert json.loads((reporting / f"plotly/{plot}.json").read_text())["data"], plot
     report = (reporting / "report.md").read_text()
     assert "| seasonal_naive |" in report and "(forecast_windows.png)" in report
+    # the verdict and the units come from metrics.json's numbers
+    assert metrics["units"] == {"Global_active_power": "kW"}
+    assert "| forecaster | MAE (kW) | RMSE (kW) |" in report
+    model_mae = metrics["model"]["per_target"]["Global_active_power"]["mae"]
+    baseline = metrics["baselines"]["persistence"]["per_target"]["Global_active_power"]["mae"]
+    outcome = "beats" if model_mae < baseline else "loses to"
+    margin = abs(model_mae - baseline)
+    assert f"the model {outcome} persistence on MAE by {margin:.4f} kW" in report
+    # the stage record is written last, from outputs of the same run
+    record = json.loads((reporting / "evaluation_record.json").read_text())
+    assert record["windows"] == metrics["windows"]
+    assert record["per_target"]["Global_active_power"]["model"]["mae"] == model_mae
+    assert record["artifacts"]["predictions"]["rows"] == len(predictions)
+    table = pq.read_schema(project / "data/07_model_output/predictions.parquet")
+    predictions_lineage = json.loads(table.metadata[b"lstm_pipeline.lineage"])
+    generations = {metrics["lineage"]["generation"], record["lineage"]["generation"]}
+    assert generations == {predictions_lineage["generation"]}
+    # nothing written beside the catalog's files: no temporaries left
+    assert not [p for p in (project / "data").rglob("*") if ".tmp-" in p.name]
 
 
 def test_a_killed_training_run_resumes_to_the_same_weights(finished, tmp_path):
