@@ -230,6 +230,8 @@ def test_the_long_sequence_environment_is_valid_and_keeps_the_minute_grid():
 
 
 def test_the_default_run_ends_with_metrics_predictions_plots_and_report(project):
+    import pyarrow.parquet as pq
+
     result = run_kedro(project, "--params", TINY_TRAINING)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     reporting = project / "data/08_reporting"
