@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from lstm_pipeline.errors import PrecisionLossError
-from lstm_pipeline.evaluation.predicting import PredictionJob
-from lstm_pipeline.evaluation.scoring import score_predictions
+from lstm_pipeline.evaluation.predicting import PredictionJob, TrainStatistics
+from lstm_pipeline.evaluation.scoring import MetricsAccumulator, score_predictions
 from lstm_pipeline.evaluation.table import PredictionsTable, write_predictions
 from tests.evaluation.conftest import PERIOD, H, L, make_case, raw_series
 
@@ -152,3 +152,13 @@ def test_a_1e30_spike_in_the_train_split_is_a_clear_error_not_a_type_error(tmp_p
     case = make_case(tmp_path, raw_series(spikes={100: 1e30}))
     with pytest.raises(PrecisionLossError, match=r"Target 'load'.*normalisation.scaler: robust"):
         evaluate(case, tiny_model, batch_size=64)
+
+
+def test_a_unit_for_a_column_that_is_no_target_is_warned_about(evaluated, caplog):
+    case, *_ = evaluated
+    accumulator = MetricsAccumulator(["load"], H, case.scaler)
+    statistics = TrainStatistics(mean=np.ones(1), mase_scale=np.ones(1))
+    with caplog.at_level("WARNING"):
+        metrics = accumulator.metrics(statistics, PERIOD, {"lod": "kW"})
+    assert metrics["units"] == {"load": "original units"}
+    assert "evaluation.units names ['lod'], not among the targets ['load']" in caplog.text

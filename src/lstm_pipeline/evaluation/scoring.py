@@ -10,6 +10,7 @@ float32 storage left the metrics meaningful, and the input history of the sample
     >>> result.metrics["model"]["overall"]["mae"], result.metrics["skill_vs_baselines"]
 """
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -21,6 +22,8 @@ from lstm_pipeline.evaluation.predicting import TrainStatistics, train_statistic
 from lstm_pipeline.evaluation.sampling import SampleCollector, window_histories
 from lstm_pipeline.evaluation.table import BASELINES, FORECASTERS, ForecastBlock
 from lstm_pipeline.evaluation.units import storage_half_step, unit_label
+
+logger = logging.getLogger(__name__)
 
 # A metric whose float32 storage uncertainty is above this share of itself is not reported.
 RESOLUTION_LIMIT = 0.01
@@ -62,6 +65,11 @@ class MetricsAccumulator:
         model, overall_mae = scored["model"], scored["model"]["overall"]["mae"]
         with np.errstate(divide="ignore", invalid="ignore"):
             resolution = self.half_step_sum / self.half_step_count
+        unused = sorted(set(units) - set(self.targets))
+        if unused:  # a typo would silently print "original units"
+            logger.warning(
+                "evaluation.units names %s, not among the targets %s", unused, self.targets
+            )
         return {
             "windows": self.windows,
             "targets": self.targets,
