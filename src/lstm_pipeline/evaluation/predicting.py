@@ -24,7 +24,6 @@ from lstm_pipeline.evaluation.baselines import (
 )
 from lstm_pipeline.evaluation.metrics import seasonal_naive_scale
 from lstm_pipeline.evaluation.table import ForecastBlock, block_to_table
-from lstm_pipeline.evaluation.units import to_original
 from lstm_pipeline.scaling.scaler import Scaler
 
 
@@ -45,7 +44,7 @@ def train_statistics(train_series, scaler: Scaler, targets: Sequence[str], perio
     naive_sum, naive_count = np.zeros(len(targets)), np.zeros(len(targets))
     tail = None  # the last season of the previous batch: pairs cross batch borders
     for _, values in train_series.batches(targets):
-        original = to_original(scaler, values, targets)
+        original = scaler.inverse_transform(values, targets)
         valid = np.isfinite(original)
         totals += np.where(valid, original, 0).sum(axis=0)
         counts += valid.sum(axis=0)
@@ -108,8 +107,8 @@ class PredictionJob:
             "persistence": persistence(inputs, self._target_inputs, horizon),
             "seasonal_naive": seasonal_naive(inputs, self._target_inputs, self._positions),
         }
-        forecasts = {k: to_original(self.scaler, v, self.targets) for k, v in scaled.items()}
-        original_actual = to_original(self.scaler, actual, self.targets)
+        forecasts = {k: self.scaler.inverse_transform(v, self.targets) for k, v in scaled.items()}
+        original_actual = self.scaler.inverse_transform(actual, self.targets)
         forecasts["train_mean"] = np.broadcast_to(train_mean, original_actual.shape)
         return ForecastBlock(first, ends, original_actual, forecasts)
 

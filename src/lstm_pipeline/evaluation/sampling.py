@@ -10,7 +10,6 @@ import numpy as np
 
 from lstm_pipeline.evaluation.baselines import target_feature_index
 from lstm_pipeline.evaluation.table import ForecastBlock
-from lstm_pipeline.evaluation.units import to_original
 
 
 class SampleCollector:
@@ -84,7 +83,7 @@ def window_histories(shards, picks: list[int], batch_size: int, scaler, targets)
         if wanted:
             values = inputs.numpy()[:, :, target_inputs]
             for index in wanted:
-                histories[index] = to_original(scaler, values[index - first], targets).tolist()
+                histories[index] = scaler.inverse_transform(values[index - first], targets).tolist()
         first += len(inputs)
         if first > picks[-1]:
             break

@@ -1,11 +1,9 @@
-"""Original units: the float64 inverse transform, unit labels, and what float32 storage costs.
+"""Original units: unit labels, and what float32 storage costs.
 
 Splits and shards store scaled values in float32. Evaluation brings them back in float64
-(``Scaler.inverse_transform`` returns float32, which turns values beyond 3.4e38 into inf
-and rounds to 7 digits), and knows how coarse a stored value is in original units: half a
-float32 step of the scaled value, times the scaler's spread.
+(``Scaler.inverse_transform``) and knows how coarse a stored value is in original units:
+half a float32 step of the scaled value, times the scaler's spread.
 
-    >>> to_original(scaler, scaled_targets, ["load"])        # float64
     >>> unit_label({"load": "kWh"}, "load"), unit_label({}, "load")
     ('kWh', 'original units')
 """
@@ -17,16 +15,6 @@ import numpy as np
 from lstm_pipeline.scaling.scaler import Scaler
 
 ORIGINAL_UNITS = "original units"
-
-
-def to_original(scaler: Scaler, values, columns: Sequence[str]) -> np.ndarray:
-    """Scaled values (last axis follows ``columns``) in original units, float64.
-
-    Raises:
-        KeyError: a column the scaler was not fitted on.
-    """
-    center, spread = scaler.parameters(columns)
-    return np.asarray(values, np.float64) * spread + center
 
 
 def storage_half_step(scaler: Scaler, original: np.ndarray, columns: Sequence[str]):

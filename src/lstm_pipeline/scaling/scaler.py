@@ -128,9 +128,14 @@ class Scaler:
         return apply_pca(scaled, pca) if pca else scaled
 
     def inverse_transform(self, values: np.ndarray, columns: Sequence[str]) -> np.ndarray:
-        """Back to original units; the last axis of ``values`` follows ``columns``."""
+        """Back to original units, in float64 (float32 would round to 7 digits and turn values
+        beyond 3.4e38 into inf); the last axis of ``values`` follows ``columns``.
+
+        Raises:
+            KeyError: a column the scaler was not fitted on.
+        """
         center, scale = self.parameters(columns)
-        return (np.asarray(values, dtype=np.float64) * scale + center).astype(np.float32)
+        return np.asarray(values, dtype=np.float64) * scale + center
 
 
 def fit_pca(
