@@ -146,6 +146,19 @@ def check_baseline_inputs(run: RunSettings) -> None:
         )
 
 
+def check_units_name_targets(run: RunSettings) -> None:
+    evaluation, windows = run.models.get("evaluation"), run.windows()
+    if not run.runs("evaluation") or evaluation is None or windows is None:
+        return
+    targets = windows.get("targets") or windows.get("target_columns") or []
+    strangers = sorted(set(evaluation.units) - set(targets))
+    if strangers:
+        run.problems.append(
+            f"evaluation.units = {dict(evaluation.units)}: names {strangers}, which are not "
+            f"targets; the targets are {list(targets)}{windows['from']}"
+        )
+
+
 def check_stored_model(run: RunSettings) -> None:
     """Training alone trains the stored untrained model: it must suit the training settings."""
     training, summary = run.models.get("training"), run.stored("model_summary")
@@ -185,6 +198,7 @@ CHECKS = (
     check_truncated_bptt,
     check_hierarchical_chunks,
     check_baseline_inputs,
+    check_units_name_targets,
     check_stored_model,
     check_batch_fits,
 )

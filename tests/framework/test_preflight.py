@@ -56,7 +56,12 @@ def test_every_problem_is_listed_in_one_error_with_path_value_and_what_is_allowe
 
 
 def test_cross_stage_checks_read_the_stored_record_when_windowing_does_not_run():
-    record = {"input_length": 24, "layout": "segments", "splits": {"train": {"windows": 100}}}
+    record = {
+        "input_length": 24,
+        "layout": "segments",
+        "target_columns": ["Global_active_power"],
+        "splits": {"train": {"windows": 100}},
+    }
     stored = {"windowing_record": record}.get
     preflight(parameters(evaluation__seasonal_period=24), {"evaluation"}, stored)
     with pytest.raises(PreflightError, match=r"at most windowing.input_length = 24 \(stored"):
@@ -84,6 +89,7 @@ def test_training_alone_refuses_a_stored_model_built_for_other_settings():
             "modelling.hierarchical.chunk_length = 25: must divide",
         ),
         ({"windowing__features": ["Voltage"]}, "windowing.features = ['Voltage']: must include"),
+        ({"evaluation__units": {"Voltage": "V"}}, "evaluation.units = {'Voltage': 'V'}: names"),
     ],
 )
 def test_cross_stage_constraints(changes, expected):
