@@ -12,6 +12,10 @@ Measures, side by side in one run:
     .venv/bin/python bench/windowing.py [--seconds 8]
 
 Results: bench/results/windowing.json and a Markdown table on stdout.
+
+With ``--checksum-cost`` it measures only what HDF5's per-chunk Fletcher-32 checksums cost
+the shuffled read at input_length 168: the same shards written with and without them, read
+in turn for ``--rounds`` rounds of ``--seconds`` each (bench/results/fletcher32.json).
 """
 
 import argparse
@@ -42,7 +46,9 @@ def prepare_series() -> None:
     from lstm_pipeline.scaling.scaler import Scaler, fit_scaler
 
     files = list_raw_files(REPO / "data/01_raw/household_power")
-    spec = TimestampSpec(date_column="Date", time_column="Time", format="%d/%m/%Y %H:%M:%S")
+    spec = TimestampSpec(
+        column=None, date_column="Date", time_column="Time", format="%d/%m/%Y %H:%M:%S"
+    )
     table = read_raw_files(
         files, timestamp=spec, features=None, targets=[TARGET], missing_markers=["?", ""]
     )
@@ -58,11 +64,13 @@ def prepare_series() -> None:
 WRITE = """
 import json, sys
 from pathlib import Path
+from lstm_pipeline.windows import stores
 from lstm_pipeline.windows.series import ParquetSeries
 from lstm_pipeline.windows.spec import WindowSpec
 from lstm_pipeline.windows.writing import WindowingJob
 series = ParquetSeries(sys.argv[1])
 length, fmt, out = int(sys.argv[2]), sys.argv[3], Path(sys.argv[4])
+stores.HDF5_FLETCHER32 = sys.argv[5] == "checksums"
 job = WindowingJob(source=series, spec=WindowSpec(length, 24), features=series.columns,
                    targets=["Global_active_power"], fmt=fmt, layout="segments")
 manifest = job.write(out)
@@ -71,15 +79,24 @@ print(json.dumps({k: manifest[k] for k in ("windows_total", "array_bytes", "byte
 """
 
 
-def write_shards(length: int, fmt: str) -> dict:
-    out = SCRATCH / f"shards_{fmt}_{length}"
+def write_shards(length: int, fmt: str, checksums: bool = True) -> dict:
+    out = SCRATCH / f"shards_{fmt}_{length}{'' if checksums else '_no_checksums'}"
     if out.exists():
         import shutil
 
         shutil.rmtree(out)
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-c", WRITE, str(SERIES), str(length), fmt, str(out)],
+        [
+            sys.executable,
+            "-c",
+            WRITE,
+            str(SERIES),
+            str(length),
+            fmt,
+            str(out),
+            "checksums" if checksums else "none",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
@@ -145,12 +162,39 @@ def read_rates(length: int, folders: dict, seconds: float) -> dict:
     return result
 
 
+def checksum_cost(seconds: float, rounds: int) -> None:
+    """Shuffled HDF5 read rate at L=168 with and without Fletcher-32, read in turn."""
+    from lstm_pipeline import make_dataset
+
+    writes = {"fletcher32": write_shards(168, "hdf5"), "none": write_shards(168, "hdf5", False)}
+    rates: dict[str, list[float]] = {name: [] for name in writes}
+    for _ in range(rounds):
+        for name, written in writes.items():
+            dataset = make_dataset(written["folder"], BATCH, shuffle=True, seed=1, repeat=True)
+            rates[name].append(rate(dataset, seconds))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "fletcher32.json").write_text(json.dumps({"rates": rates}, indent=2))
+    plain = float(np.median(rates["none"]))
+    print("| HDF5 checksums | windows/s per round, L=168 | median | vs none | bytes on disk |")
+    print("|---|---|---|---|---|")
+    for name, values in rates.items():
+        median = float(np.median(values))
+        cells = ", ".join(f"{v:,.0f}" for v in values)
+        disk = writes[name]["bytes_on_disk"]
+        print(f"| {name} | {cells} | {median:,.0f} | {median / plain:.3f}x | {disk:,} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--checksum-cost", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     prepare_series()
+    if args.checksum_cost:
+        checksum_cost(args.seconds, args.rounds)
+        return
     writes = {}
     for length in (512, 168, 1440):
         for fmt in ("hdf5", "tfrecord"):

@@ -77,13 +77,16 @@ class BatchBuilder:
 
     @property
     def free(self) -> int:
+        """Places left in the batch."""
         return self.size - self.filled
 
     @property
     def full(self) -> bool:
+        """Whether the batch has ``size`` windows."""
         return self.filled == self.size
 
     def add(self, part: Batch, windows: int) -> None:
+        """Append ``part``, an (inputs, targets) pair of ``windows`` windows."""
         self._parts.append(part)
         self.filled += windows
 

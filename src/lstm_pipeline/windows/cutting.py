@@ -67,4 +67,3 @@ class WindowBlock:
     def take(self, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Inputs and targets of the windows ``numbers`` (row numbers in the block)."""
         return self._inputs[numbers], self._targets[numbers]
-

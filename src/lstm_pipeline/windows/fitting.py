@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lstm_pipeline.errors import WindowingError
+from lstm_pipeline.errors import ColumnNotFoundError, WindowingError
 from lstm_pipeline.windows.spec import WindowSpec
 
 LONGEST_SHOWN = 3
@@ -88,6 +88,28 @@ def scan_runs(batches: Iterable[tuple[np.ndarray, np.ndarray]], spec: WindowSpec
         scanner.feed(stamps, values)
     scanner.finish()
     return scanner
+
+
+def require_columns(source, knob: str, names: Sequence[str], where: str) -> None:
+    """Raise :class:`ColumnNotFoundError` naming the parameter ``knob``, the ``names`` that
+    ``source`` (at ``where``) lacks and the columns it has."""
+    absent = [c for c in names if c not in source.columns]
+    if absent:
+        raise ColumnNotFoundError(
+            f"'{knob}' names {absent}, which {where} does not have; its columns are "
+            f"{source.columns}."
+        )
+
+
+def require_rows(source, spec: WindowSpec, where: str) -> None:
+    """Raise :class:`WindowingError` when one window spans more rows than ``source`` has."""
+    if spec.span > source.num_rows:
+        raise WindowingError(
+            f"A window spans input_length {spec.input_length} + offset {spec.offset} + "
+            f"horizon {spec.horizon} = {spec.span} rows, more than the {source.num_rows} "
+            f"rows of {where}. Lower 'windowing.input_length' or 'windowing.horizon', or give "
+            f"this split more rows."
+        )
 
 
 def require_windows(source, columns: list[str], spec: WindowSpec, where: str) -> int:

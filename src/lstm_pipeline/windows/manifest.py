@@ -38,6 +38,8 @@ SHARD_ATTRIBUTE_KEYS = (
 
 
 class ShardInfo(BaseModel):
+    """One shard file as the manifest lists it."""
+
     file: str
     bytes: int
     sha256: str
@@ -47,6 +49,9 @@ class ShardInfo(BaseModel):
 
 
 class Manifest(BaseModel):
+    """manifest.json: what a reader needs (other keys, e.g. ``parameters`` and ``lineage``,
+    are kept as extra fields)."""
+
     model_config = ConfigDict(extra="allow")
 
     format: Format

@@ -53,4 +53,5 @@ class ParquetSeries(SeriesSource):
             yield stamps, values
 
     def to_pandas(self) -> pd.DataFrame:
+        """The whole split in memory (for small data and evaluation, never for windowing)."""
         return pd.read_parquet(self.path)

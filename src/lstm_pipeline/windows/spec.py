@@ -15,6 +15,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class WindowSpec:
+    """One window's shape; raises ValueError for a length, horizon or stride below 1 or a
+    negative offset."""
+
     input_length: int
     horizon: int
     offset: int = 0

@@ -21,6 +21,10 @@ from lstm_pipeline.windows.reader import ShardSet
 
 
 class StreamLayout:
+    """How a ``segments`` shard folder is read as ``streams`` contiguous streams in chunks of
+    ``chunk_length`` steps. Raises WindowingError when the folder has another layout or
+    holds no complete chunk."""
+
     def __init__(self, shard_set: ShardSet, chunk_length: int, streams: int) -> None:
         m = shard_set.manifest
         if m.layout != "segments":
@@ -55,6 +59,7 @@ class StreamLayout:
 
     @property
     def rows_per_epoch(self) -> int:
+        """Input rows fed per epoch, all streams together."""
         return self.chunks * self.chunk_length * self.streams
 
     def batches(self, skip: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray]]:

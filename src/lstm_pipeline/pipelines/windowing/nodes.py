@@ -2,9 +2,8 @@
 
 import logging
 
-from lstm_pipeline.errors import ColumnNotFoundError, WindowingError
 from lstm_pipeline.pipelines.windowing.params import WindowingParams
-from lstm_pipeline.windows.fitting import require_windows
+from lstm_pipeline.windows.fitting import require_columns, require_rows, require_windows
 from lstm_pipeline.windows.reader import ShardSet
 from lstm_pipeline.windows.series import ParquetSeries
 from lstm_pipeline.windows.spec import WindowSpec
@@ -20,7 +19,7 @@ def check_windows_fit(
     the columns exist and each split holds at least one complete window (streamed over its
     row batches). Returns the checked settings, persisted for the per-split nodes (which
     may run in other processes). Raises ColumnNotFoundError or WindowingError naming the
-    split."""
+    split (see lstm_pipeline.windows.fitting)."""
     splits = (train, val, test)
     for series in splits:
         _check_fits(series, params)  # cheap checks of every split first
@@ -97,20 +96,6 @@ def _warn_if_windows_overlap(params: WindowingParams, layout: str) -> None:
 
 
 def _check_fits(series: ParquetSeries, params: WindowingParams) -> None:
-    for knob, names in (
-        ("windowing.targets", params.targets),
-        ("windowing.features", params.features or []),
-    ):
-        absent = [c for c in names if c not in series.columns]
-        if absent:
-            raise ColumnNotFoundError(
-                f"'{knob}' names {absent}, which '{series.path}' does not have; its columns "
-                f"are {series.columns}."
-            )
-    if params.span > series.num_rows:
-        raise WindowingError(
-            f"A window spans input_length {params.input_length} + offset {params.offset} + "
-            f"horizon {params.horizon} = {params.span} rows, more than the {series.num_rows} "
-            f"rows of '{series.path}'. Lower 'windowing.input_length' or 'windowing.horizon', "
-            f"or give this split more rows."
-        )
+    require_columns(series, "windowing.targets", params.targets, f"'{series.path}'")
+    require_columns(series, "windowing.features", params.features or [], f"'{series.path}'")
+    require_rows(series, _spec(params), f"'{series.path}'")

@@ -12,6 +12,8 @@ from lstm_pipeline.windows.choices import (
 
 
 class WindowingParams(StrictModel):
+    """``windowing`` parameters; defaults equal conf/base, the targets are required."""
+
     parameter_key = "windowing"
 
     input_length: int = Field(default=168, ge=1, description="timesteps fed to the model")

@@ -13,6 +13,7 @@ SPLITS = ("train", "val", "test")
 
 
 def create_pipeline(**kwargs) -> Pipeline:
+    """Check all splits, window each, then write the stage record."""
     check = Node(
         check_windows_fit,
         inputs=[*(f"{split}_series" for split in SPLITS), "params:windowing"],
