@@ -216,10 +216,13 @@ def test_the_long_sequence_environment_is_valid_and_keeps_the_minute_grid():
     from lstm_pipeline.models import ModelSpec
     from lstm_pipeline.pipelines.ingestion.params import IngestionParams
     from lstm_pipeline.pipelines.windowing.params import WindowingParams
+    from lstm_pipeline.settings import CONFIG_LOADER_ARGS
     from lstm_pipeline.trainer.config import TrainingConfig
     from tests.conftest import REPO
 
-    loader = OmegaConfigLoader(str(REPO / "conf"), base_env="base", default_run_env="long_sequence")
+    loader = OmegaConfigLoader(
+        str(REPO / "conf"), **{**CONFIG_LOADER_ARGS, "default_run_env": "long_sequence"}
+    )
     params = loader["parameters"]
     assert IngestionParams(**params["ingestion"]).resample is None
     windowing = WindowingParams(**params["windowing"])
