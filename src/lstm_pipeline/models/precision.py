@@ -1,8 +1,10 @@
 """Keras dtype policies by name, set only for as long as a model is being built."""
 
 from contextlib import contextmanager
+from typing import Literal, get_args
 
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+# the one definition of the allowed precisions (parameter models use it as their type)
+Precision = Literal["float32", "mixed_float16", "mixed_bfloat16"]
 
 
 @contextmanager
@@ -11,8 +13,9 @@ def dtype_policy(precision: str):
     layers carry their own policy, so a loaded model needs none)."""
     import keras
 
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    allowed = get_args(Precision)
+    if precision not in allowed:
+        raise ValueError(f"precision must be one of {allowed}, got {precision!r}")
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(precision)
     try:

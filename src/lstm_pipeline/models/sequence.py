@@ -10,24 +10,26 @@ make a stateless model over windows, which evaluation and inference on windows u
     >>> per_step = predict_stateful(seq, series_values, chunk_length=4096)
 """
 
+from typing import get_args
+
 import numpy as np
 
 from lstm_pipeline.errors import ModelSpecError
 from lstm_pipeline.models.precision import dtype_policy, model_precision
 from lstm_pipeline.models.registry import recurrent_layer
-from lstm_pipeline.models.spec import ModelSpec
+from lstm_pipeline.models.spec import Cell, ModelSpec
 
 _RECURRENT = ("LSTM", "GRU")
 
 
 def _check(spec: ModelSpec) -> None:
-    if spec.architecture not in ("lstm", "gru") or spec.time_distributed_units or spec.dense_units:
+    if spec.architecture not in get_args(Cell) or spec.time_distributed_units or spec.dense_units:
         raise ModelSpecError(
             f"Truncated BPTT trains stacked 'lstm' or 'gru' models with a per-step head; "
             f"modelling.architecture is '{spec.architecture}'"
             + (
                 " with time_distributed_units/dense_units"
-                if spec.architecture in ("lstm", "gru")
+                if spec.architecture in get_args(Cell)
                 else ""
             )
             + ". Use architecture lstm or gru without extra dense layers, or turn "
@@ -116,16 +118,15 @@ def stateful_copy(model, batch_size: int = 1):
     return copy
 
 
+def stateful_layers(model) -> list:
+    """The layers of ``model`` whose state carries from one batch to the next."""
+    return [layer for layer in model.layers if getattr(layer, "stateful", False)]
+
+
 def reset_recurrent_states(model) -> None:
-    for layer in recurrent_layers(model):
-        if layer.stateful:
-            layer.reset_state()
-
-
-def recurrent_layers(model):
-    for layer in model.layers:
-        if type(layer).__name__ in _RECURRENT:
-            yield layer
+    """Zero the states of every stateful layer (Keras 3 models have no ``reset_states``)."""
+    for layer in stateful_layers(model):
+        layer.reset_state()
 
 
 def predict_stateful(model, values: np.ndarray, chunk_length: int) -> np.ndarray:

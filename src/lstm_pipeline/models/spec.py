@@ -1,20 +1,22 @@
 """Declarative model description: what `conf/base/parameters_modelling.yml` holds, validated."""
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, model_validator
 
+from lstm_pipeline.models.precision import Precision
 from lstm_pipeline.parameters import StrictModel
 
 Architecture = Literal["lstm", "gru", "conv_rnn", "hierarchical", "attention"]
-Precision = Literal["float32", "mixed_float16", "mixed_bfloat16"]
+Cell = Literal["lstm", "gru"]  # also the architectures that are plain stacks of one cell
+__all__ = ["Architecture", "Cell", "ModelSpec", "Precision"]
 
 
 class RecurrentSpec(StrictModel):
     """The recurrent stack. ``cell`` applies to conv_rnn, hierarchical and attention; the
     ``lstm`` and ``gru`` architectures are stacks of that cell."""
 
-    cell: Literal["lstm", "gru"] = "lstm"
+    cell: Cell = "lstm"
     units: list[int] = Field(default=[64], min_length=1)
     bidirectional: bool = False
     dropout: float = Field(default=0.0, ge=0, lt=1)
@@ -84,4 +86,4 @@ class ModelSpec(StrictModel):
 
     @property
     def cell(self) -> str:
-        return self.architecture if self.architecture in ("lstm", "gru") else self.recurrent.cell
+        return self.architecture if self.architecture in get_args(Cell) else self.recurrent.cell

@@ -13,7 +13,7 @@ def summarize(model, input_length: int) -> dict:
     layers = []
     activation_bytes = 0
     masked = any(type(layer).__name__ == "Masking" for layer in model.layers)
-    for layer in _flat_layers(model):
+    for layer in _layers_after_input(model):
         shape = _output_shape(layer)
         width = _bytes(layer.dtype_policy.compute_dtype)
         elements = math.prod(d for d in shape[1:] if d is not None) if shape else 0
@@ -74,11 +74,8 @@ def cudnn_eligibility(layer, masked: bool = False) -> dict:
     return {"eligible": not reasons, "reasons": reasons}
 
 
-def _flat_layers(model):
-    for layer in model.layers:
-        if type(layer).__name__ == "InputLayer":
-            continue
-        yield layer
+def _layers_after_input(model):
+    return [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
 
 
 def _recurrent_core(layer):
