@@ -61,6 +61,7 @@ def config(tmp_path, **overrides) -> TrainingConfig:
         "tensorboard_dir": None,
         "early_stopping_patience": None,
         "learning_rate": 0.01,
+        "schedule": "constant",
         "min_learning_rate": 0.0,
         **overrides,
     }

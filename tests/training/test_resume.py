@@ -1,59 +1,22 @@
-"""Exact resume, one seed for everything, finished runs, and the NaN stop."""
+"""One seed for everything, finished runs, changed settings, history, early stopping,
+precision checks. (Exact resume at every checkpoint: test_exact_resume.py; divergence:
+test_divergence.py.)"""
 
 import json
 
 import numpy as np
 import pytest
 
-from lstm_pipeline.errors import ModelSpecError, TrainingDivergedError
-from lstm_pipeline.trainer.callbacks import StopAfterUpdates
+from lstm_pipeline.errors import ModelSpecError
 from lstm_pipeline.trainer.loop import train
 from tests.training.conftest import config, sine_frame, tiny_model, write_split
+from tests.training.helpers import StopAfterUpdates, assert_same_weights, same_history
 
 
 def run(shards, settings, seed=3, stop_after=None, **model_args):
     extra = [StopAfterUpdates(stop_after)] if stop_after else []
     model = tiny_model(**model_args)
     return train(model, *shards, settings, seed=seed, extra_callbacks=extra, verbose=0)
-
-
-def assert_same_weights(a, b):
-    for x, y in zip(a.get_weights(), b.get_weights(), strict=True):
-        np.testing.assert_array_equal(x, y)
-
-
-@pytest.mark.parametrize(
-    ("precision", "accumulation", "stop_after"),
-    [
-        # 27 micro-batches per epoch; checkpoints every 4 updates and at each epoch's end
-        ("float32", 1, 10),  # mid-epoch 1
-        ("float32", 2, 15),  # mid-epoch 2, resumed from the end of epoch 1, which fell
-        #                      between the two micro-batches of an update
-        ("mixed_float16", 2, 9),  # mid-epoch 1, with loss scaling
-    ],
-)
-def test_interrupted_and_resumed_equals_uninterrupted(
-    shards, tmp_path, precision, accumulation, stop_after
-):
-    settings = dict(
-        epochs=3, accumulation_steps=accumulation, precision=precision, schedule="cosine"
-    )
-    whole, whole_history = run(
-        shards, config(tmp_path / "a", **settings), precision=precision, dropout=0.2
-    )
-
-    resumable = config(tmp_path / "b", **settings)
-    with pytest.raises(KeyboardInterrupt):
-        run(shards, resumable, stop_after=stop_after, precision=precision, dropout=0.2)
-    state = json.loads((tmp_path / "b/checkpoints/state.json").read_text())
-    assert not state["finished"] and 0 < state["updates"] < stop_after  # an earlier checkpoint
-    # the same command again: a fresh (different) model object, resumed from the checkpoint
-    resumed, resumed_history = run(shards, resumable, precision=precision, dropout=0.2)
-
-    assert_same_weights(whole, resumed)
-    assert resumed_history["val_loss"] == whole_history["val_loss"]
-    np.testing.assert_allclose(resumed_history["loss"], whole_history["loss"], rtol=1e-6)
-    assert resumed_history["optimizer_updates"] == whole_history["optimizer_updates"]
 
 
 def test_same_seed_same_result_and_another_seed_another(shards, tmp_path):
@@ -86,16 +49,47 @@ def test_a_finished_run_is_not_silently_retrained(shards, tmp_path, caplog):
 def test_changed_settings_start_afresh_rather_than_resume(shards, tmp_path, caplog):
     with pytest.raises(KeyboardInterrupt):
         run(shards, config(tmp_path), stop_after=5)
-    run(shards, config(tmp_path, learning_rate=0.02))
+    restarted, restarted_history = run(shards, config(tmp_path, learning_rate=0.02))
     assert "belong to another run" in caplog.text
 
+    scratch, scratch_history = run(shards, config(tmp_path / "scratch", learning_rate=0.02))
+    assert_same_weights(restarted, scratch)
+    assert same_history(restarted_history, scratch_history)
+    assert restarted_history["epoch"] == [1, 2]  # the epoch counter restarted
+    steps = restarted_history["optimizer_updates"][0]
+    assert restarted_history["optimizer_updates"] == [steps, 2 * steps]
 
-def test_history_has_losses_learning_rate_and_throughput(shards, tmp_path):
-    settings = config(tmp_path, epochs=3, schedule="reduce_on_plateau", early_stopping_patience=1)
-    _, history = run(shards, settings)
-    assert history["epoch"][0] == 1
+
+def expected_learning_rates(val_losses, start, factor, patience):
+    """An independent replay of reduce-on-plateau: the rate each epoch trained with."""
+    rates, rate, best, wait = [], start, None, 0
+    for val_loss in val_losses:
+        rates.append(rate)
+        if best is None or val_loss < best:
+            best, wait = val_loss, 0
+            continue
+        wait += 1
+        if wait >= patience:
+            rate, wait = rate * factor, 0
+    return rates
+
+
+def test_history_has_losses_throughput_and_the_plateau_learning_rate_drop(shards, tmp_path):
+    # validation targets are the negated train signal: the better the fit, the worse val_loss,
+    # so val_loss soon stops improving and the learning rate must drop
+    val = sine_frame(200, start=900, seed=1)
+    val["y"] = -val["y"]
+    write_split(val, tmp_path / "flipped_val")
+    settings = config(
+        tmp_path, epochs=4, schedule="reduce_on_plateau", plateau_patience=1, plateau_factor=0.25
+    )
+    _, history = run((shards[0], tmp_path / "flipped_val"), settings)
+    assert history["epoch"] == [1, 2, 3, 4]
     assert all(s > 0 for s in history["samples_per_s"])
-    assert len(history["loss"]) == len(history["val_loss"]) == len(history["learning_rate"])
+    assert all(np.isfinite(history["loss"])) and history["loss"][-1] < history["loss"][0]
+    expected = expected_learning_rates(history["val_loss"], 0.01, 0.25, 1)
+    assert expected[-1] < 0.01  # the run did hit a plateau
+    np.testing.assert_allclose(history["learning_rate"], expected, rtol=1e-6)
 
 
 def test_early_stopping_restores_the_best_weights(shards, tmp_path):
@@ -113,16 +107,6 @@ def test_early_stopping_restores_the_best_weights(shards, tmp_path):
 
     restored_loss = model.evaluate(make_dataset(tmp_path / "flipped_val", 32), verbose=0)
     assert restored_loss == pytest.approx(history["val_loss"][best], rel=1e-5)
-
-
-def test_nan_in_the_data_stops_with_a_clear_error(tmp_path):
-    frame = sine_frame(400)
-    frame.iloc[100, 1] = 3e38  # finite, so windowing keeps it; its square overflows to inf
-    write_split(frame, tmp_path / "train_shards")
-    write_split(sine_frame(200, seed=1), tmp_path / "val_shards")
-    shards = (tmp_path / "train_shards", tmp_path / "val_shards")
-    with pytest.raises(TrainingDivergedError, match=r"became (nan|inf).*learning_rate.*NaN or"):
-        run(shards, config(tmp_path, batch_size=16))
 
 
 def test_a_model_built_for_another_precision_is_refused(shards, tmp_path):

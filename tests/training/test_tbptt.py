@@ -13,11 +13,11 @@ from lstm_pipeline.models.sequence import (
     predict_stateful,
     window_model_from,
 )
-from lstm_pipeline.trainer.callbacks import StopAfterUpdates
 from lstm_pipeline.trainer.loop import train
 from lstm_pipeline.windows.reader import ShardSet
 from lstm_pipeline.windows.streams import StreamLayout
 from tests.training.conftest import H, config, write_split
+from tests.training.helpers import StopAfterUpdates
 
 C, B = 10, 4
 SPEC = ModelSpec(recurrent={"units": [6, 5], "dropout": 0.1})

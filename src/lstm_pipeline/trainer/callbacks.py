@@ -1,71 +1,75 @@
-"""Keras callbacks of the training loop: loss accounting, NaN stop, step checkpoints."""
+"""Keras callbacks of the training loop: loss accounting, divergence stop, step checkpoints."""
 
-import math
 import time
 
 import keras
 
-from lstm_pipeline.errors import TrainingDivergedError
+from lstm_pipeline.models.sequence import reset_recurrent_states
 from lstm_pipeline.trainer.optimizers import current_learning_rate, updates_done
 
 
-class EpochProgress(keras.callbacks.Callback):
-    """Counts micro-batches and sums their losses into the trainer state (so a resumed
-    epoch reports the same mean loss as an uninterrupted one) and stops on NaN/inf."""
+def loss_tracker(model):
+    """Keras's running mean of the training loss (``total`` and ``count`` variables)."""
+    return next(metric for metric in model.metrics if metric.name == "loss")
 
-    def __init__(self, state, config) -> None:
+
+class EpochProgress(keras.callbacks.Callback):
+    """Carries Keras's epoch loss tracker through the trainer state, so a resumed epoch
+    reports the same mean loss (to the bit) as an uninterrupted one; counts micro-batches
+    and updates; stops a diverging run before that micro-batch's checkpoint is written."""
+
+    def __init__(self, state, divergence) -> None:
         super().__init__()
         self.state = state
-        self.config = config
+        self.divergence = divergence  # a DivergenceCheck
         self.seconds = 0.0
         self.batches_this_call = 0
 
     def on_train_begin(self, logs=None):
         self._started = time.perf_counter()
-        self._previous_mean = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        # fit has just zeroed the tracker: go on from the totals of the checkpoint
+        tracker = loss_tracker(self.model)
+        tracker.total.assign(self.state.loss_total)
+        tracker.count.assign(self.state.loss_samples)
 
     def on_train_batch_end(self, batch, logs=None):
-        mean = float(logs["loss"])  # Keras reports the running mean of this fit call
-        loss = mean * (batch + 1) - self._previous_mean * batch
-        self._previous_mean = mean
-        if not math.isfinite(loss):
-            raise TrainingDivergedError(self._diverged(loss))
-        self.state.loss_sum += loss
-        self.state.batches_done += 1
+        state, tracker = self.state, loss_tracker(self.model)
+        total, samples = float(tracker.total.numpy()), float(tracker.count.numpy())
+        batch_loss = (total - state.loss_total) / max(samples - state.loss_samples, 1.0)
+        learning_rate = current_learning_rate(self.model.optimizer)
+        self.divergence.check("training loss", batch_loss, state, learning_rate)
+        if state.first_batch_loss is None:
+            state.first_batch_loss = batch_loss
+        state.loss_total, state.loss_samples = total, samples
+        state.batches_done += 1
+        state.updates = updates_done(self.model.optimizer)
         self.batches_this_call += 1
-        self.state.updates = updates_done(self.model.optimizer)
         self.seconds = time.perf_counter() - self._started
 
-    def _diverged(self, loss: float) -> str:
-        c = self.config
-        return (
-            f"The training loss became {loss} at epoch {self.state.epoch + 1}, micro-batch "
-            f"{self.state.batches_done + 1} (optimizer update {self.state.updates}). Try: a "
-            f"lower training.learning_rate (now {current_learning_rate(self.model.optimizer):g})"
-            f", gradient clipping with training.clip_norm (now {c.clip_norm}), "
-            + (
-                "precision mixed_bfloat16 or float32 instead of mixed_float16, "
-                if c.precision == "mixed_float16"
-                else ""
-            )
-            + "and check the input series for NaN or infinite values (normalisation and "
-            "windowing outputs). The last good checkpoint is kept."
-        )
+    def samples_per_s(self, batch_size: int) -> float | None:
+        if not self.seconds:
+            return None
+        return self.batches_this_call * batch_size / self.seconds
 
 
 class StepCheckpoint(keras.callbacks.Callback):
-    """Saves a checkpoint every ``every`` optimizer updates (right after the update, when
-    the gradient accumulators are empty)."""
+    """Saves a checkpoint every ``every`` optimizer updates, right after the micro-batch that
+    applied the update (when the gradient accumulators are empty), and only then: not on the
+    other micro-batches of the next update, nor again for the update a run resumed from."""
 
     def __init__(self, store, state, every: int) -> None:
         super().__init__()
         self.store, self.state, self.every = store, state, every
-        self._last = None
+        self._updates_seen = state.updates
 
     def on_train_batch_end(self, batch, logs=None):
         updates = self.state.updates
-        if self.every and updates and updates % self.every == 0 and updates != self._last:
-            self._last = updates
+        if updates == self._updates_seen:
+            return  # a micro-batch that only accumulated gradients
+        self._updates_seen = updates
+        if self.every and updates % self.every == 0:
             self.store.save(self.model, self.state, f"step-{updates:08d}")
 
 
@@ -87,25 +91,7 @@ class FreshRecurrentStates(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.state.batches_done == 0:
-            _reset(self.model)
+            reset_recurrent_states(self.model)
 
     def on_test_begin(self, logs=None):
-        _reset(self.model)
-
-
-def _reset(model) -> None:
-    for layer in model.layers:
-        if getattr(layer, "stateful", False):
-            layer.reset_state()
-
-
-class StopAfterUpdates(keras.callbacks.Callback):
-    """Raises after ``updates`` optimizer updates: a stand-in for a killed process (tests)."""
-
-    def __init__(self, updates: int) -> None:
-        super().__init__()
-        self.updates = updates
-
-    def on_train_batch_end(self, batch, logs=None):
-        if updates_done(self.model.optimizer) >= self.updates:
-            raise KeyboardInterrupt(f"stopped after {self.updates} updates")
+        reset_recurrent_states(self.model)

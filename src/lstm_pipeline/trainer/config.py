@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from lstm_pipeline.models.spec import Precision
+from lstm_pipeline.models.precision import Precision
 from lstm_pipeline.parameters import StrictModel
 
 
@@ -21,9 +21,12 @@ class TbpttConfig(StrictModel):
 
 
 class TrainingConfig(StrictModel):
+    """How to train: epochs, batch size (or auto), accumulation, precision, optimizer and
+    schedule, clipping, early stopping, checkpoints. Defaults equal conf/base."""
+
     parameter_key = "training"
 
-    epochs: int = Field(default=5, ge=1)
+    epochs: int = Field(default=8, ge=1)
     batch_size: int | Literal["auto"] = Field(
         default=256, description="samples per micro-batch; auto: planned from memory_budget_mb"
     )
@@ -43,8 +46,8 @@ class TrainingConfig(StrictModel):
     loss: Literal["mse", "mae", "huber"] = "mse"
     optimizer: Literal["adam", "adamw", "sgd", "rmsprop"] = "adam"
     learning_rate: float = Field(default=1e-3, gt=0)
-    schedule: Literal["constant", "cosine", "reduce_on_plateau"] = "constant"
-    min_learning_rate: float = Field(default=0.0, ge=0)
+    schedule: Literal["constant", "cosine", "reduce_on_plateau"] = "cosine"
+    min_learning_rate: float = Field(default=1e-5, ge=0)
     plateau_factor: float = Field(default=0.5, gt=0, lt=1)
     plateau_patience: int = Field(default=2, ge=1)
     clip_norm: float | None = Field(default=1.0, gt=0)

@@ -3,6 +3,7 @@
 import tensorflow as tf
 
 from lstm_pipeline.errors import ModelSpecError, WindowingError
+from lstm_pipeline.models.sequence import stateful_layers
 from lstm_pipeline.trainer.callbacks import FreshRecurrentStates
 from lstm_pipeline.trainer.config import TrainingConfig
 from lstm_pipeline.windows.reader import ShardSet, make_dataset
@@ -29,7 +30,7 @@ class WindowFeed:
         self.steps_per_epoch = min(steps, config.max_steps_per_epoch or steps)
 
     def check_model(self, model) -> None:
-        if any(getattr(layer, "stateful", False) for layer in model.layers):
+        if stateful_layers(model):
             raise ModelSpecError(
                 "The model has stateful recurrent layers (built for truncated BPTT) but "
                 "training.tbptt.enabled is false: run modelling and training with the same "
@@ -68,7 +69,7 @@ class StreamFeed:
         self.steps_per_epoch = min(steps, config.max_steps_per_epoch or steps)
 
     def check_model(self, model) -> None:
-        stateful = [layer for layer in model.layers if getattr(layer, "stateful", False)]
+        stateful = stateful_layers(model)
         if not stateful or model.input_shape[0] != self.batch_size:
             raise ModelSpecError(
                 f"training.tbptt needs a stateful model with batch size {self.batch_size} "
@@ -89,5 +90,7 @@ class StreamFeed:
 
 
 def feed_for(train: ShardSet, val: ShardSet, config: TrainingConfig, seed: int):
+    """What training reads for ``config``: a :class:`StreamFeed` under truncated BPTT, else a
+    :class:`WindowFeed`. Raises :class:`WindowingError` when the shards are too small."""
     cls = StreamFeed if config.tbptt.enabled else WindowFeed
     return cls(train, val, config, seed)

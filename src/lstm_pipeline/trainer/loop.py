@@ -3,7 +3,7 @@
 One ``model.fit`` call per epoch on that epoch's shuffle order (``make_dataset(epoch=...)``)
 lets a resumed run skip exactly the micro-batches already trained on. Early stopping and
 reduce-on-plateau live here rather than in Keras callbacks, because their counters must
-survive a restart; so does the epoch's loss sum.
+survive a restart; so does the epoch's loss tracker.
 
     >>> model, history = train(model, "data/05_model_input/train_shards",
     ...                        "data/05_model_input/val_shards", TrainingConfig(), seed=42)
@@ -11,9 +11,12 @@ survive a restart; so does the epoch's loss sum.
 
 import logging
 import math
+from dataclasses import dataclass
 
+from lstm_pipeline.errors import SettingsError
 from lstm_pipeline.trainer.checkpoints import CheckpointStore, TrainerState, fingerprint
 from lstm_pipeline.trainer.config import TrainingConfig
+from lstm_pipeline.trainer.divergence import DivergenceCheck
 
 logger = logging.getLogger(__name__)
 
@@ -25,29 +28,58 @@ def train(
     config: TrainingConfig,
     *,
     seed: int = 0,
+    planned_batch_size: int | None = None,
     extra_callbacks=(),
     verbose="auto",
 ):
-    """Train ``model`` (built, not necessarily compiled) and return it with its history.
+    """Train ``model`` (built, not necessarily compiled) and return ``(model, history)``.
 
     Resumes from ``config.checkpoint_dir`` when it holds an unfinished run of the same
-    model, data and settings; returns the finished model without training again when the
-    run had finished (unless ``config.retrain``).
-    """
-    import keras
+    model, data and settings, with the batch size that run started with; returns the
+    finished model without training again when the run had finished (unless
+    ``config.retrain``). ``planned_batch_size`` is the micro-batch size for
+    ``batch_size: auto``.
 
+    Raises :class:`LockHeldError` when another process trains into the checkpoint folder,
+    :class:`CheckpointError` for an unusable checkpoint, :class:`ModelSpecError` for a model
+    that does not suit the settings, :class:`TrainingDivergedError` when the loss diverges
+    (the last good checkpoint is kept) and :class:`SettingsError` for ``batch_size: auto``
+    without a planned batch size.
+    """
     from lstm_pipeline.trainer.feeds import feed_for
+
+    train_set, val_set = _shard_set(train_dir), _shard_set(val_dir)
+    _check_precision(model, config)
+    store = CheckpointStore(config.checkpoint_dir)
+    with store.locked():
+        run_id = _run_fingerprint(model, train_set, val_set, config, seed)
+        resumed = _state_to_continue(store, run_id, config)
+        if resumed is not None and resumed.finished:
+            return store.load_model(resumed), resumed.history
+        state = resumed or TrainerState(run_id, batch_size=_batch_size(config, planned_batch_size))
+        settings = config.model_copy(update={"batch_size": state.batch_size})
+        feed = feed_for(train_set, val_set, settings, seed)
+        feed.check_model(model)
+        if resumed is None:
+            _compile_fresh(model, settings, feed, seed)
+        else:
+            model = store.load_model(state)
+        divergence = DivergenceCheck(settings, train_set, store)
+        _run_epochs(_Run(model, state, store, feed, settings, divergence), extra_callbacks, verbose)
+    return model, state.history
+
+
+def _shard_set(folder):
     from lstm_pipeline.windows.reader import ShardSet
 
-    train_set, val_set = (
-        d if isinstance(d, ShardSet) else ShardSet(d) for d in (train_dir, val_dir)
-    )
-    _check_precision(model, config)
-    feed = feed_for(train_set, val_set, config, seed)
-    feed.check_model(model)
-    steps_per_epoch = feed.steps_per_epoch
-    total_updates = config.epochs * math.ceil(steps_per_epoch / config.accumulation_steps)
-    run_id = fingerprint(
+    return folder if isinstance(folder, ShardSet) else ShardSet(folder)
+
+
+def _run_fingerprint(model, train_set, val_set, config: TrainingConfig, seed: int) -> str:
+    """What makes two runs the same run: settings, seed, model and its initial weights, data."""
+    import keras
+
+    return fingerprint(
         config.fingerprint_fields(),
         seed,
         model.to_json(),
@@ -55,26 +87,28 @@ def train(
         [s.sha256 for s in train_set.manifest.shards],
         [s.sha256 for s in val_set.manifest.shards],
     )
-    store = CheckpointStore(config.checkpoint_dir)
-    state = store.read_state()
+
+
+def _state_to_continue(store: CheckpointStore, run_id: str, config) -> TrainerState | None:
+    """The saved state of this same run (finished or not), or None to start afresh."""
     if config.retrain:
-        state = None
+        return None
+    state = store.read_state()
     if state is not None and state.fingerprint != run_id:
         logger.warning(
             "Checkpoints in %s belong to another run (model, data or settings changed): "
-            "starting from scratch.",
+            "starting from scratch; they are replaced at this run's first checkpoint.",
             store.folder,
         )
-        state = None
-    if state is not None and state.finished and not config.retrain:
+        return None
+    if state is not None and state.finished:
         logger.warning(
             "Training already finished (%s, %d epochs): returning that model without training "
             "again. Run with --params training.retrain=true to train again.",
             state.stop_reason,
             len(state.history.get("loss", [])),
         )
-        return store.load_model(state), state.history
-    if state is not None and not state.finished:
+    elif state is not None:
         logger.info(
             "Resuming from %s: epoch %d, micro-batch %d, optimizer update %d.",
             store.folder / state.model_file,
@@ -82,125 +116,172 @@ def train(
             state.batches_done,
             state.updates,
         )
-        model = store.load_model(state)
-    else:
-        store.clear()
-        keras.utils.set_random_seed(seed)
-        state = TrainerState(fingerprint=run_id)
-        _compile(model, config, total_updates)
-
-    _run_epochs(model, state, store, feed, config, extra_callbacks, verbose)
-    return model, state.history
+    return state
 
 
-def _run_epochs(model, state, store, feed, config, extra, verbose):
-    import keras
-
-    from lstm_pipeline.trainer.callbacks import EpochProgress, OneEpoch, StepCheckpoint
-    from lstm_pipeline.trainer.optimizers import current_learning_rate, inner_optimizer
-
-    if verbose == "auto":
-        import sys
-
-        verbose = 1 if sys.stdout.isatty() else 2
-    validation = feed.validation_dataset()
-    while not state.finished:
-        epoch = state.epoch
-        data = feed.train_dataset(epoch, state.batches_done)
-        progress = EpochProgress(state, config)
-        callbacks = [
-            progress,
-            StepCheckpoint(store, state, config.checkpoint_every_steps),
-            OneEpoch(),
-            *feed.callbacks(state),
-        ]
-        if config.tensorboard_dir:
-            callbacks.append(keras.callbacks.TensorBoard(config.tensorboard_dir))
-        fit = model.fit(
-            data,
-            epochs=config.epochs,  # shown as "Epoch 5/8"; OneEpoch stops after this one
-            initial_epoch=epoch,
-            validation_data=validation,
-            shuffle=False,  # make_dataset shuffles, reproducibly
-            callbacks=[*callbacks, *extra],
-            verbose=verbose,
+def _batch_size(config: TrainingConfig, planned_batch_size: int | None) -> int:
+    if config.batch_size != "auto":
+        return config.batch_size
+    if planned_batch_size is None:
+        raise SettingsError(
+            "training.batch_size = 'auto': train() needs planned_batch_size, which the "
+            "training pipeline's plan_training_batch node measures (planned_batch_size.json)."
         )
-        val_loss = float(fit.history["val_loss"][-1])
-        record = {
-            "epoch": epoch + 1,
-            "loss": state.loss_sum / max(state.batches_done, 1),
-            "val_loss": val_loss,
-            "learning_rate": current_learning_rate(model.optimizer),
-            "optimizer_updates": state.updates,
-            "samples_per_s": progress.batches_this_call * feed.batch_size / progress.seconds
-            if progress.seconds
-            else None,
-        }
-        for key, value in record.items():
-            state.history.setdefault(key, []).append(value)
-        logger.info(
-            "epoch %d/%d: loss %.5f, val_loss %.5f, %.0f samples/s",
-            epoch + 1,
-            config.epochs,
-            record["loss"],
-            val_loss,
-            record["samples_per_s"] or 0,
-        )
-        stop = _early_stopping(model, state, store, config, val_loss)
-        if config.schedule == "reduce_on_plateau":
-            _reduce_on_plateau(inner_optimizer(model.optimizer), state, config, val_loss)
-        state.epoch, state.batches_done, state.loss_sum = epoch + 1, 0, 0.0
-        if stop or state.epoch >= config.epochs:
-            state.finished = True
-            state.stop_reason = stop or f"completed {config.epochs} epochs"
-            if state.best_weights_file and config.early_stopping_patience:
-                store.restore_best_weights(model, state)
-                state.stop_reason += f", best weights (val_loss {state.best_val_loss:.5f}) restored"
-            store.save(model, state, "final")
-            logger.info("Training finished: %s.", state.stop_reason)
-        else:
-            store.save(model, state, f"epoch-{state.epoch:04d}")
+    return planned_batch_size
 
 
-def _early_stopping(model, state, store, config, val_loss: float) -> str | None:
-    """Track the best val_loss; a reason to stop once patience has run out."""
-    if state.best_val_loss is None or val_loss < state.best_val_loss:
-        state.best_val_loss = val_loss
-        state.epochs_without_improvement = 0
-        if config.early_stopping_patience:
-            store.save_best_weights(model, state, f"epoch-{state.epoch + 1:04d}")
-        return None
-    state.epochs_without_improvement += 1
-    patience = config.early_stopping_patience
-    if patience and state.epochs_without_improvement >= patience:
-        return f"early stopping: val_loss did not improve for {patience} epochs"
-    return None
-
-
-def _reduce_on_plateau(optimizer, state, config, val_loss: float) -> None:
-    if state.plateau_best is None or val_loss < state.plateau_best:
-        state.plateau_best, state.plateau_wait = val_loss, 0
-        return
-    state.plateau_wait += 1
-    if state.plateau_wait >= config.plateau_patience:
-        current = float(optimizer.learning_rate.numpy())
-        lowered = max(current * config.plateau_factor, config.min_learning_rate)
-        optimizer.learning_rate.assign(lowered)
-        state.plateau_wait = 0
-        logger.info("val_loss on a plateau: learning rate %.3g -> %.3g", current, lowered)
-
-
-def _compile(model, config: TrainingConfig, total_updates: int) -> None:
+def _compile_fresh(model, config: TrainingConfig, feed, seed: int) -> None:
     import keras
 
     from lstm_pipeline.trainer.optimizers import build_optimizer
 
+    keras.utils.set_random_seed(seed)
+    total_updates = config.epochs * math.ceil(feed.steps_per_epoch / config.accumulation_steps)
     losses = {"mse": "mse", "mae": "mae", "huber": keras.losses.Huber()}
     model.compile(
         optimizer=build_optimizer(config, total_updates),
         loss=losses[config.loss],
         jit_compile=False,
     )
+
+
+@dataclass
+class _Run:
+    """What every step of a run works on."""
+
+    model: object
+    state: TrainerState
+    store: CheckpointStore
+    feed: object  # WindowFeed or StreamFeed
+    config: TrainingConfig  # with the run's batch size
+    divergence: DivergenceCheck
+
+
+def _run_epochs(run: _Run, extra_callbacks, verbose) -> None:
+    """Train epoch after epoch until the run finishes (all epochs, or early stopping)."""
+    from lstm_pipeline.trainer.optimizers import current_learning_rate
+
+    validation = run.feed.validation_dataset()
+    verbose = _verbosity(verbose)
+    state = run.state
+    while not state.finished:
+        val_loss, progress = _train_and_validate(run, validation, extra_callbacks, verbose)
+        learning_rate = current_learning_rate(run.model.optimizer)
+        run.divergence.check("validation loss", val_loss, state, learning_rate)
+        record = {
+            "epoch": state.epoch + 1,
+            "loss": state.epoch_loss,
+            "val_loss": val_loss,
+            "learning_rate": learning_rate,
+            "optimizer_updates": state.updates,
+            "batch_size": run.feed.batch_size,
+            "samples_per_s": progress.samples_per_s(run.feed.batch_size),
+        }
+        for key, value in record.items():
+            state.history.setdefault(key, []).append(value)
+        logger.info(
+            "epoch %d/%d: loss %.5f, val_loss %.5f, %.0f samples/s",
+            *(record["epoch"], run.config.epochs, record["loss"], val_loss),
+            record["samples_per_s"] or 0,
+        )
+        _end_epoch(run, val_loss)
+
+
+def _train_and_validate(run: _Run, validation, extra_callbacks, verbose):
+    """Train the micro-batches left in the epoch, then validate: ``(val_loss, progress)``."""
+    import keras
+
+    from lstm_pipeline.trainer.callbacks import EpochProgress, OneEpoch, StepCheckpoint
+
+    model, state, feed, config = run.model, run.state, run.feed, run.config
+    progress = EpochProgress(state, run.divergence)
+    if state.batches_done >= feed.steps_per_epoch:
+        # resumed from a checkpoint of the epoch's last micro-batch: nothing is left to train,
+        # and model.fit on no batches is not a no-op (it applied an optimizer step)
+        logs = model.evaluate(
+            validation, callbacks=feed.callbacks(state), verbose=0, return_dict=True
+        )
+        return float(logs["loss"]), progress
+    callbacks = [
+        progress,
+        StepCheckpoint(run.store, state, config.checkpoint_every_steps),
+        OneEpoch(),
+        *feed.callbacks(state),
+    ]
+    if config.tensorboard_dir:
+        callbacks.append(keras.callbacks.TensorBoard(config.tensorboard_dir))
+    fit = model.fit(
+        feed.train_dataset(state.epoch, state.batches_done),
+        epochs=config.epochs,  # shown as "Epoch 5/8"; OneEpoch stops after this one
+        initial_epoch=state.epoch,
+        validation_data=validation,
+        shuffle=False,  # make_dataset shuffles, reproducibly
+        callbacks=[*callbacks, *extra_callbacks],
+        verbose=verbose,
+    )
+    return float(fit.history["val_loss"][-1]), progress
+
+
+def _end_epoch(run: _Run, val_loss: float) -> None:
+    """Early stopping and plateau counters, then the epoch's checkpoint (or the final one)."""
+    state, config = run.state, run.config
+    stop = _early_stopping(run, val_loss)
+    if config.schedule == "reduce_on_plateau":
+        _reduce_on_plateau(run, val_loss)
+    state.epoch, state.batches_done = state.epoch + 1, 0
+    state.loss_total = state.loss_samples = 0.0
+    if not stop and state.epoch < config.epochs:
+        run.store.save(run.model, state, f"epoch-{state.epoch:04d}", checked=True)  # val_loss
+        return
+    state.finished = True
+    state.stop_reason = stop or f"completed {config.epochs} epochs"
+    if state.best_weights_file and config.early_stopping_patience:
+        run.store.restore_best_weights(run.model, state)
+        state.stop_reason += f", best weights (val_loss {state.best_val_loss:.5f}) restored"
+    run.store.save(run.model, state, "final", checked=True)
+    logger.info("Training finished: %s.", state.stop_reason)
+
+
+def _early_stopping(run: _Run, val_loss: float) -> str | None:
+    """Track the best val_loss; a reason to stop once patience has run out."""
+    state, patience = run.state, run.config.early_stopping_patience
+    if state.best_val_loss is None or val_loss < state.best_val_loss:
+        state.best_val_loss = val_loss
+        state.epochs_without_improvement = 0
+        if patience:
+            run.store.save_best_weights(run.model, state, f"epoch-{state.epoch + 1:04d}")
+        return None
+    state.epochs_without_improvement += 1
+    if patience and state.epochs_without_improvement >= patience:
+        return f"early stopping: val_loss did not improve for {patience} epochs"
+    return None
+
+
+def _reduce_on_plateau(run: _Run, val_loss: float) -> None:
+    """Multiply the learning rate by plateau_factor after plateau_patience epochs without a
+    lower val_loss (not below min_learning_rate)."""
+    from lstm_pipeline.trainer.optimizers import inner_optimizer
+
+    state, config = run.state, run.config
+    if state.plateau_best is None or val_loss < state.plateau_best:
+        state.plateau_best, state.plateau_wait = val_loss, 0
+        return
+    state.plateau_wait += 1
+    if state.plateau_wait >= config.plateau_patience:
+        learning_rate = inner_optimizer(run.model.optimizer).learning_rate
+        current = float(learning_rate.numpy())
+        lowered = max(current * config.plateau_factor, config.min_learning_rate)
+        learning_rate.assign(lowered)
+        state.plateau_wait = 0
+        logger.info("val_loss on a plateau: learning rate %.3g -> %.3g", current, lowered)
+
+
+def _verbosity(verbose):
+    if verbose != "auto":
+        return verbose
+    import sys
+
+    return 1 if sys.stdout.isatty() else 2
 
 
 def _check_precision(model, config: TrainingConfig) -> None:

@@ -35,50 +35,29 @@ def plan_batches(
     precision: str = "float32",
     steps: int = 3,
 ) -> dict:
-    """Measure the grid (skipping batches larger than one already over budget) and pick."""
+    """Measure every input length x batch size (skipping batches larger than one already
+    over budget) and pick the largest batch under ``budget_mb`` per length.
+
+    Returns ``{"device", "memory_budget_mb", "precision", "memory_measure", "grid": [one
+    point per length x batch], "best": {"<length>": batch}}``; a length where nothing fits is
+    absent from ``best`` (:func:`best_batch` says so). Raises RuntimeError when a
+    measurement fails."""
     device = "gpu" if _gpu_available() else "cpu"
-    grid, best = [], {}
+    measure = _measure_on_gpu if device == "gpu" else _measure_in_child
+    common = {
+        "spec": spec.model_dump(),
+        "n_features": n_features,
+        "horizon": horizon,
+        "n_targets": n_targets,
+        "precision": precision,
+        "steps": steps,
+    }
+    grid = []
     for length in input_lengths:
-        over = False
-        for batch in sorted(batch_sizes):
-            if over:
-                grid.append(
-                    _point(
-                        length,
-                        batch,
-                        None,
-                        None,
-                        False,
-                        "skipped: a smaller batch was already over budget",
-                    )
-                )
-                continue
-            shape = {
-                "spec": spec.model_dump(),
-                "input_length": length,
-                "n_features": n_features,
-                "horizon": horizon,
-                "n_targets": n_targets,
-                "batch_size": batch,
-                "precision": precision,
-                "steps": steps,
-            }
-            measured = _measure_on_gpu(shape) if device == "gpu" else _measure_in_child(shape)
-            fits = measured["peak_mb"] <= budget_mb
-            over = not fits
-            grid.append(
-                _point(length, batch, measured["peak_mb"], measured["samples_per_s"], fits, None)
-            )
-            logger.info(
-                "input_length %d, batch %d: peak %.0f MB, %.0f samples/s%s",
-                length,
-                batch,
-                measured["peak_mb"],
-                measured["samples_per_s"],
-                "" if fits else " (over budget)",
-            )
-            if fits:
-                best[str(length)] = batch
+        setups = [
+            {**common, "input_length": length, "batch_size": batch} for batch in sorted(batch_sizes)
+        ]
+        grid += _measure_small_to_large(setups, budget_mb, measure)
     return {
         "device": device,
         "memory_budget_mb": budget_mb,
@@ -87,8 +66,42 @@ def plan_batches(
         if device == "gpu"
         else "peak RSS of a child process (includes about 600 MB of TensorFlow itself)",
         "grid": grid,
-        "best": best,
+        "best": largest_fitting(grid),
     }
+
+
+def _measure_small_to_large(setups: list[dict], budget_mb: float, measure) -> list[dict]:
+    """The points of one input length, batches in increasing order; once one is over the
+    budget, larger ones are not measured."""
+    points, over = [], False
+    for setup in setups:
+        if over:
+            note = "skipped: a smaller batch was already over budget"
+            points.append(_point(setup, None, None, False, note))
+            continue
+        measured = measure(setup)
+        fits = measured["peak_mb"] <= budget_mb
+        over = not fits
+        points.append(_point(setup, measured["peak_mb"], measured["samples_per_s"], fits, None))
+        logger.info(
+            "input_length %d, batch %d: peak %.0f MB, %.0f samples/s%s",
+            setup["input_length"],
+            setup["batch_size"],
+            measured["peak_mb"],
+            measured["samples_per_s"],
+            "" if fits else " (over budget)",
+        )
+    return points
+
+
+def largest_fitting(grid: list[dict]) -> dict[str, int]:
+    """The largest batch whose point fits the budget, per input length: ``{"168": 256}``."""
+    best: dict[str, int] = {}
+    for point in grid:
+        length = str(point["input_length"])
+        if point["fits"] and point["batch_size"] > best.get(length, 0):
+            best[length] = point["batch_size"]
+    return best
 
 
 def best_batch(plan: dict, input_length: int) -> int:
@@ -111,10 +124,10 @@ def best_batch(plan: dict, input_length: int) -> int:
     return chosen
 
 
-def _point(length, batch, peak_mb, samples_per_s, fits, note) -> dict:
+def _point(setup: dict, peak_mb, samples_per_s, fits: bool, note: str | None) -> dict:
     return {
-        "input_length": length,
-        "batch_size": batch,
+        "input_length": setup["input_length"],
+        "batch_size": setup["batch_size"],
         "peak_mb": peak_mb,
         "samples_per_s": samples_per_s,
         "fits": fits,
@@ -128,10 +141,10 @@ def _gpu_available() -> bool:
     return bool(tf.config.list_physical_devices("GPU"))
 
 
-def _measure_in_child(shape: dict) -> dict:
+def _measure_in_child(setup: dict) -> dict:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
     process = subprocess.Popen(
-        [sys.executable, "-m", "lstm_pipeline.trainer.planning", json.dumps(shape)],
+        [sys.executable, "-m", "lstm_pipeline.trainer.planning", json.dumps(setup)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
@@ -139,23 +152,25 @@ def _measure_in_child(shape: dict) -> dict:
     output, errors = process.communicate()
     if process.returncode:
         raise RuntimeError(
-            f"Measuring batch {shape['batch_size']} at input_length {shape['input_length']} "
+            f"Measuring batch {setup['batch_size']} at input_length {setup['input_length']} "
             f"failed:\n{errors.decode()[-2000:]}"
         )
     # the child reports its own peak RSS (getrusage), what /usr/bin/time -v would show
     return json.loads(output.decode().strip().splitlines()[-1])
 
 
-def _measure_on_gpu(shape: dict) -> dict:
+def _measure_on_gpu(setup: dict) -> dict:
     import tensorflow as tf
 
     tf.config.experimental.reset_memory_stats("GPU:0")
-    result = _train_steps(shape)
+    result = _train_steps(setup)
     result["peak_mb"] = tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
     return result
 
 
-def _train_steps(shape: dict) -> dict:
+def _train_steps(setup: dict) -> dict:
+    """Train a few steps of the model ``setup`` describes on random data: samples/s and this
+    process's peak RSS in MB."""
     import time
 
     import keras
@@ -165,30 +180,30 @@ def _train_steps(shape: dict) -> dict:
 
     keras.utils.set_random_seed(0)
     model = build_model(
-        ModelSpec.model_validate(shape["spec"]),
-        input_length=shape["input_length"],
-        n_features=shape["n_features"],
-        horizon=shape["horizon"],
-        n_targets=shape["n_targets"],
-        precision=shape["precision"],
+        ModelSpec.model_validate(setup["spec"]),
+        input_length=setup["input_length"],
+        n_features=setup["n_features"],
+        horizon=setup["horizon"],
+        n_targets=setup["n_targets"],
+        precision=setup["precision"],
     )
     optimizer = keras.optimizers.Adam()
-    if shape["precision"] == "mixed_float16":
+    if setup["precision"] == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     model.compile(optimizer=optimizer, loss="mse")
-    batch = shape["batch_size"]
-    x = np.random.default_rng(0).normal(size=(batch, shape["input_length"], shape["n_features"]))
-    y = np.zeros((batch, shape["horizon"], shape["n_targets"]))
+    batch = setup["batch_size"]
+    x = np.random.default_rng(0).normal(size=(batch, setup["input_length"], setup["n_features"]))
+    y = np.zeros((batch, setup["horizon"], setup["n_targets"]))
     x, y = x.astype("float32"), y.astype("float32")
     model.train_on_batch(x, y)  # tracing
     started = time.perf_counter()
-    for _ in range(shape["steps"]):
+    for _ in range(setup["steps"]):
         model.train_on_batch(x, y)
     seconds = time.perf_counter() - started
     import resource
 
     return {
-        "samples_per_s": batch * shape["steps"] / seconds,
+        "samples_per_s": batch * setup["steps"] / seconds,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 

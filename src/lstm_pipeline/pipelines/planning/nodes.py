@@ -33,6 +33,8 @@ def plan_batch_sizes(
 
 
 def plot_plan(plan: dict):
+    """Two panels over batch size (log scale), one line per input length: peak memory with
+    the budget as a dashed line, and training throughput. Skipped points are not drawn."""
     figure, (memory, speed) = plt.subplots(1, 2, figsize=(11, 4.2))
     for length in sorted({p["input_length"] for p in plan["grid"]}):
         points = [p for p in plan["grid"] if p["input_length"] == length and p["peak_mb"]]

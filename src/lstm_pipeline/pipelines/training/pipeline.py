@@ -1,19 +1,28 @@
-"""training: untrained_model + train/val shards -> model, training_history."""
+"""training: windowing record + settings -> planned_batch_size; untrained_model + train/val
+shards -> model, training_history."""
 
 from kedro.pipeline import Node, Pipeline
 
-from lstm_pipeline.pipelines.training.nodes import train_model
+from lstm_pipeline.pipelines.training.nodes import plan_training_batch, train_model
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
+                plan_training_batch,
+                inputs=["windowing_record", "params:modelling", "params:training"],
+                outputs="planned_batch_size",
+                name="plan_training_batch",
+                tags=["tensorflow"],  # batch_size auto measures the model
+            ),
+            Node(
                 train_model,
                 inputs=[
                     "untrained_model",
                     "train_shards",
                     "val_shards",
+                    "planned_batch_size",
                     "params:training",
                     "params:modelling",
                     "params:seed",
@@ -21,6 +30,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs=["model", "training_history"],
                 name="train_model",
                 tags=["tensorflow"],
-            )
+            ),
         ]
     )
