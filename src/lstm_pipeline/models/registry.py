@@ -18,6 +18,9 @@ ARCHITECTURES: dict[str, Callable] = {}
 
 
 def architecture(name: str):
+    """Register the decorated builder ``(spec, inputs, *, stateful) -> features`` as
+    ``name`` in :data:`ARCHITECTURES`."""
+
     def register(builder):
         ARCHITECTURES[name] = builder
         return builder
@@ -58,6 +61,7 @@ def build_model(
 
 
 def recurrent_layer(spec: ModelSpec, units: int, return_sequences: bool, name: str, stateful):
+    """One LSTM/GRU layer of ``spec``'s cell and dropouts, Bidirectional when configured."""
     import keras
 
     cls = keras.layers.LSTM if spec.cell == "lstm" else keras.layers.GRU
@@ -95,6 +99,7 @@ def _time_distributed(spec: ModelSpec, x):
 @architecture("lstm")
 @architecture("gru")
 def stacked_recurrent(spec: ModelSpec, inputs, *, stateful=False):
+    """The recurrent stack, then the optional TimeDistributed(Dense) stack, flattened."""
     sequences = bool(spec.time_distributed_units)
     x = _recurrent_stack(spec, inputs, last_returns_sequences=sequences, stateful=stateful)
     return _time_distributed(spec, x) if sequences else x
@@ -102,6 +107,7 @@ def stacked_recurrent(spec: ModelSpec, inputs, *, stateful=False):
 
 @architecture("conv_rnn")
 def conv_rnn(spec: ModelSpec, inputs, *, stateful=False):
+    """Conv1D (or SeparableConv1D) layers that shorten or widen the view, then the stack."""
     import keras
 
     conv = spec.conv
@@ -122,6 +128,8 @@ def conv_rnn(spec: ModelSpec, inputs, *, stateful=False):
 
 @architecture("hierarchical")
 def hierarchical(spec: ModelSpec, inputs, *, stateful=False):
+    """A lower recurrent layer over each chunk, the stack over the chunk summaries. Raises
+    :class:`ModelSpecError` when the chunk length does not divide the input length."""
     import keras
 
     length, n_features = inputs.shape[1], inputs.shape[2]
@@ -139,6 +147,7 @@ def hierarchical(spec: ModelSpec, inputs, *, stateful=False):
 
 @architecture("attention")
 def attention(spec: ModelSpec, inputs, *, stateful=False):
+    """A recurrent encoder whose last step queries all its steps (multi-head attention)."""
     import keras
 
     sequence = _recurrent_stack(spec, inputs, last_returns_sequences=True, stateful=stateful)

@@ -64,6 +64,8 @@ class AttentionSpec(StrictModel):
 
 
 class ModelSpec(StrictModel):
+    """The architecture and its knobs (``modelling`` parameters). Defaults equal conf/base."""
+
     parameter_key = "modelling"
 
     architecture: Architecture = "lstm"
@@ -86,4 +88,5 @@ class ModelSpec(StrictModel):
 
     @property
     def cell(self) -> str:
+        """The recurrent cell: the architecture itself for lstm/gru, else recurrent.cell."""
         return self.architecture if self.architecture in get_args(Cell) else self.recurrent.cell

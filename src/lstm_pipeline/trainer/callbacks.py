@@ -49,6 +49,7 @@ class EpochProgress(keras.callbacks.Callback):
         self.seconds = time.perf_counter() - self._started
 
     def samples_per_s(self, batch_size: int) -> float | None:
+        """Throughput of this fit call (None when it trained on nothing)."""
         if not self.seconds:
             return None
         return self.batches_this_call * batch_size / self.seconds

@@ -40,6 +40,8 @@ _FILE_FIELDS = ("model_file", "best_weights_file")  # names of files inside the 
 
 @dataclass
 class TrainerState:
+    """Where a run stands, saved as ``state.json`` beside its model file."""
+
     fingerprint: str
     format: int = STATE_FORMAT
     batch_size: int | None = None  # micro-batch size the run started with (kept on resume)
@@ -181,6 +183,7 @@ class CheckpointStore:
         return model
 
     def restore_best_weights(self, model, state: TrainerState) -> None:
+        """Load the best weights so far (early stopping) into ``model``."""
         model.load_weights(self.folder / state.best_weights_file)
 
     def _write_state(self, state: TrainerState) -> None:

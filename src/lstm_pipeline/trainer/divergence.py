@@ -28,6 +28,8 @@ def has_diverged(loss: float, first_loss: float | None) -> bool:
 
 @dataclass
 class ColumnStatistics:
+    """What one column of a shard folder holds: values, non-finite ones, largest magnitude."""
+
     column: str
     values: int = 0
     non_finite: int = 0

@@ -30,6 +30,7 @@ class WindowFeed:
         self.steps_per_epoch = min(steps, config.max_steps_per_epoch or steps)
 
     def check_model(self, model) -> None:
+        """Raises :class:`ModelSpecError` for a stateful model (built for truncated BPTT)."""
         if stateful_layers(model):
             raise ModelSpecError(
                 "The model has stateful recurrent layers (built for truncated BPTT) but "
@@ -38,6 +39,7 @@ class WindowFeed:
             )
 
     def train_dataset(self, epoch: int, skip: int):
+        """The micro-batches of ``epoch`` after the first ``skip`` (those a resumed run did)."""
         data = make_dataset(
             self.train,
             self.batch_size,
@@ -50,10 +52,12 @@ class WindowFeed:
         return _known_length(data, self.steps_per_epoch - skip)
 
     def validation_dataset(self):
+        """Every validation window once, in stored order."""
         batches = -(-self.val.windows_total // self.batch_size)
         return _known_length(make_dataset(self.val, self.batch_size, shuffle=False), batches)
 
     def callbacks(self, state) -> list:
+        """Callbacks this feed needs in ``fit`` and ``evaluate``: none."""
         return []
 
 
@@ -69,6 +73,7 @@ class StreamFeed:
         self.steps_per_epoch = min(steps, config.max_steps_per_epoch or steps)
 
     def check_model(self, model) -> None:
+        """Raises :class:`ModelSpecError` unless the model is stateful with batch = streams."""
         stateful = stateful_layers(model)
         if not stateful or model.input_shape[0] != self.batch_size:
             raise ModelSpecError(
@@ -79,13 +84,16 @@ class StreamFeed:
             )
 
     def train_dataset(self, epoch: int, skip: int):
+        """Chunks ``skip`` onwards of every stream (the same order every epoch)."""
         data = stream_dataset(self.train, skip).take(self.steps_per_epoch - skip)
         return _known_length(data, self.steps_per_epoch - skip)
 
     def validation_dataset(self):
+        """Every chunk of the validation streams, in order."""
         return _known_length(stream_dataset(self.val), self.val.chunks)
 
     def callbacks(self, state) -> list:
+        """Zeroed recurrent states at each epoch's start and before validation."""
         return [FreshRecurrentStates(state)]
 
 

@@ -64,6 +64,7 @@ def build_optimizer(config: TrainingConfig, total_updates: int):
 
 
 def inner_optimizer(optimizer):
+    """The optimizer itself, or the one a LossScaleOptimizer wraps."""
     return getattr(optimizer, "inner_optimizer", optimizer)
 
 
@@ -73,4 +74,5 @@ def updates_done(optimizer) -> int:
 
 
 def current_learning_rate(optimizer) -> float:
+    """The learning rate the next update uses (a schedule evaluated at the update count)."""
     return float(keras.ops.convert_to_numpy(inner_optimizer(optimizer).learning_rate))

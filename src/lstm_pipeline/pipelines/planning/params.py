@@ -6,6 +6,8 @@ from lstm_pipeline.parameters import StrictModel
 
 
 class PlanningParams(StrictModel):
+    """The grid the planning pipeline measures. Defaults equal conf/base."""
+
     parameter_key = "planning"
 
     input_lengths: list[int] = Field(default=[168, 720, 1440], min_length=1)
