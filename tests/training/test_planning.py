@@ -2,10 +2,15 @@
 
 import pytest
 
-from lstm_pipeline.errors import ModelSpecError
+from lstm_pipeline.errors import ModelSpecError, SettingsError
 from lstm_pipeline.models import ModelSpec
 from lstm_pipeline.pipelines.planning.nodes import plot_plan
+from lstm_pipeline.pipelines.training.nodes import plan_training_batch
+from lstm_pipeline.trainer.config import TrainingConfig
+from lstm_pipeline.trainer.loop import train
 from lstm_pipeline.trainer.planning import best_batch, largest_fitting, plan_batches
+from tests.training.conftest import config, tiny_model
+from tests.training.helpers import StopAfterUpdates, assert_same_weights, same_history
 
 SPEC = ModelSpec(recurrent={"units": [4]})
 
@@ -80,28 +85,17 @@ def test_an_impossible_budget_is_refused_with_what_was_measured():
 
 
 def test_auto_batch_size_needs_a_budget():
-    from lstm_pipeline.errors import SettingsError
-    from lstm_pipeline.trainer.config import TrainingConfig
-
     with pytest.raises(SettingsError, match="training.*memory_budget_mb"):
         TrainingConfig.model_validate({"batch_size": "auto"})
     assert TrainingConfig(batch_size="auto", memory_budget_mb=2000).batch_size == "auto"
 
 
 def test_the_training_pipeline_passes_a_set_batch_size_through_unmeasured():
-    from lstm_pipeline.pipelines.training.nodes import plan_training_batch
-    from lstm_pipeline.trainer.config import TrainingConfig
-
     planned = plan_training_batch({}, SPEC, TrainingConfig(batch_size=64))
     assert planned == {"batch_size": 64, "planned": False}
 
 
 def test_a_resumed_run_keeps_the_batch_size_it_started_with(shards, tmp_path):
-    from lstm_pipeline.errors import SettingsError
-    from lstm_pipeline.trainer.loop import train
-    from tests.training.conftest import config, tiny_model
-    from tests.training.helpers import StopAfterUpdates, assert_same_weights, same_history
-
     def settings(folder):
         return config(folder, batch_size="auto", memory_budget_mb=1000, max_steps_per_epoch=6)
 
