@@ -56,9 +56,12 @@ TINY = {
 }
 
 
-def run_in_process(project_dir: Path, *pipelines: str, params: dict | None = None, env=None):
+def run_in_process(
+    project_dir: Path, *pipelines: str, params: dict | None = None, env=None, hooks=()
+):
     """`kedro run` in this process (no interpreter or TensorFlow start-up): the pipelines
-    given (all when none), from the project folder, as the CLI would."""
+    given (all when none), from the project folder, as the CLI would; ``hooks`` are extra
+    Kedro hook objects for this run only."""
     from contextlib import chdir
 
     from kedro.framework.session import KedroSession
@@ -71,7 +74,13 @@ def run_in_process(project_dir: Path, *pipelines: str, params: dict | None = Non
             project_path=project_dir, runtime_params=params or {}, env=env
         ) as session,
     ):
-        return session.run(pipeline_names=list(pipelines) or None)
+        for hook in hooks:
+            session._hook_manager.register(hook)
+        try:
+            return session.run(pipeline_names=list(pipelines) or None)
+        finally:
+            for hook in hooks:
+                session._hook_manager.unregister(hook)
 
 
 @pytest.fixture(scope="session")

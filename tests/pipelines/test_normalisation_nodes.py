@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_pipeline.errors import ColumnNotFoundError, SettingsError
+from lstm_pipeline.errors import ColumnNotFoundError, MissingDataError, SettingsError
 from lstm_pipeline.pipelines.normalisation.nodes import (
     find_split_ranges,
     fit_train_scaler,
@@ -71,12 +71,18 @@ def test_pca_is_fitted_on_train_and_applied_to_every_split():
     np.testing.assert_allclose(outputs[2]["pc_1"].to_numpy(), projected, rtol=1e-4, atol=1e-4)
 
 
-def test_pca_of_an_unknown_column_names_the_parameter():
+def test_pca_of_an_unknown_column_names_the_parameter_before_anything_is_fitted():
     data = series()
     params = NormalisationParams(pca={"enabled": True, "columns": ["temp", "rain"]})
-    ranges = find_split_ranges(data, params)
     with pytest.raises(ColumnNotFoundError, match=r"'normalisation.pca.columns' names \['rain'\]"):
-        fit_train_scaler(data, ranges, params)
+        find_split_ranges(data, params)
+
+
+def test_a_column_without_a_value_in_the_train_split_is_refused_by_the_split():
+    data = series()
+    data.iloc[:700, 1] = np.nan  # 'temp' only has values after the train split
+    with pytest.raises(MissingDataError, match="Column 'temp' has no value in the train split"):
+        find_split_ranges(data, NormalisationParams())
 
 
 def test_split_fractions_that_do_not_add_up_are_refused():

@@ -136,11 +136,13 @@ def list_raw_files(path: str | Path) -> list[Path]:
                 f"Raw input '{path}' is not a supported file; expected one of {SUPPORTED_SUFFIXES}."
             )
         return [path]
-    files = sorted(p for p in path.iterdir() if p.is_file() and _is_supported(p))
+    present = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+    files = [p for p in present if _is_supported(p)]
     if not files:
+        found = ", ".join(p.name for p in present[:10]) or "nothing"
         raise RawInputError(
-            f"Raw input folder '{path}' holds no data file; expected names ending in "
-            f"{SUPPORTED_SUFFIXES}."
+            f"Raw input folder '{path}' holds no data file (found: {found}); expected names "
+            f"ending in {SUPPORTED_SUFFIXES}."
         )
     return files
 

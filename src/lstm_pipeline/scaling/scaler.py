@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from lstm_pipeline.errors import MissingDataError
+from lstm_pipeline.errors import ColumnNotFoundError, MissingDataError
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +136,44 @@ class Scaler:
         """
         center, scale = self.parameters(columns)
         return np.asarray(values, dtype=np.float64) * scale + center
+
+
+def check_train_split(train: pd.DataFrame, pca_columns: Sequence[str] | None) -> None:
+    """Refuse, before anything is fitted or written, a train split the scaler cannot use.
+
+    Raises:
+        ColumnNotFoundError: a PCA column the series does not have.
+        MissingDataError: a column with no value at all in the train split.
+    """
+    absent = [c for c in pca_columns or [] if c not in train.columns]
+    if absent:
+        raise ColumnNotFoundError(
+            f"'normalisation.pca.columns' names {absent}, which the series does not have; "
+            f"it has {list(train.columns)}."
+        )
+    for column in train.columns:
+        if not train[column].notna().any():
+            raise MissingDataError(
+                f"Column '{column}' has no value in the train split ({train.index[0]} to "
+                f"{train.index[-1]}); it cannot be scaled. Move the split or drop the column "
+                f"from 'ingestion.features'."
+            )
+
+
+def fit_with_pca(train: pd.DataFrame, method: str, pca) -> dict:
+    """The scaler of ``method`` fitted on ``train``, plus the PCA that ``pca`` (enabled,
+    columns, n_components, variance) asks for, fitted on the scaled train rows."""
+    fitted = fit_scaler(train, method, list(train.columns))
+    if pca.enabled:
+        scaled_train = Scaler(fitted).scale(train)
+        fitted["pca"] = fit_pca(scaled_train, pca.columns, pca.n_components, pca.variance)
+        logger.info(
+            "PCA: %d columns -> %d components (%.1f%% of variance)",
+            len(pca.columns),
+            len(fitted["pca"]["output_columns"]),
+            100 * sum(fitted["pca"]["explained_variance_ratio"]),
+        )
+    return fitted
 
 
 def fit_pca(

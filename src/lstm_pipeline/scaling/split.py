@@ -40,6 +40,15 @@ def split_by_timestamps(
     return _ranges(index, bounds, min_train_rows, "normalisation.split.val_start")
 
 
+def find_ranges(index: pd.DatetimeIndex, split) -> dict:
+    """The train/val/test ranges ``split`` (method, fractions or timestamps,
+    min_train_rows) asks for. Raises :class:`SplitError` when they cannot be made."""
+    if split.method == "fractions":
+        fractions = {"train": split.train, "val": split.val, "test": split.test}
+        return split_by_fractions(index, fractions, split.min_train_rows)
+    return split_by_timestamps(index, split.val_start, split.test_start, split.min_train_rows)
+
+
 def _ranges(index: pd.DatetimeIndex, bounds: dict, min_train_rows: int, knob: str) -> dict:
     ranges = {}
     for name in SPLITS:
