@@ -185,15 +185,12 @@ def test_modelling_and_training_write_a_model_that_loads_safely(finished):
 
 
 def test_planning_table_and_plot_and_auto_batch_size(finished):
-    # --params splits at commas (and a conf/local parameters file would stop it merging
-    # dotted keys): the two-point grid goes into this throw-away copy's base parameters
-    (finished / "conf/base/parameters_planning.yml").write_text(
-        "planning:\n  input_lengths: [24]\n  batch_sizes: [16, 8]\n  memory_budget_mb: 100000"
-        "\n  steps: 1\n"
-    )
+    # list values on the command line (the project's own `kedro run` keeps them whole)
     tiny = (
         f"{SMALL_WINDOWS},modelling.recurrent.units=[4],training.epochs=1,"
-        "training.batch_size=auto,training.memory_budget_mb=100000,training.auto_batch_sizes=[8]"
+        "training.batch_size=auto,training.memory_budget_mb=100000,training.auto_batch_sizes=[8],"
+        "planning.input_lengths=[24],planning.batch_sizes=[16,8],planning.memory_budget_mb=100000,"
+        "planning.steps=1"
     )
     result = run_kedro(
         finished, "--pipelines=windowing,modelling,planning,training", "--params", tiny
@@ -207,7 +204,8 @@ def test_planning_table_and_plot_and_auto_batch_size(finished):
     assert summary["spec"]["recurrent"]["units"] == [4]
     report = json.loads((data / "08_reporting/training_history.json").read_text())
     assert report["settings"]["batch_size"] == 8  # planned: the only candidate, within budget
-    assert (data / "06_models/checkpoints/auto_batch_size.json").is_file()
+    planned = json.loads((data / "06_models/planned_batch_size.json").read_text())
+    assert planned["batch_size"] == 8 and planned["planned"] is True
 
 
 def test_the_long_sequence_environment_is_valid_and_keeps_the_minute_grid():

@@ -54,7 +54,7 @@ class ModelSpecError(LstmPipelineError):
 
 
 class TrainingDivergedError(LstmPipelineError):
-    """The training loss became NaN or infinite."""
+    """The training or validation loss became NaN/infinite or grew far beyond its start."""
 
 
 class CheckpointError(LstmPipelineError):
