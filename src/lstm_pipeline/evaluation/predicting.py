@@ -84,16 +84,17 @@ class PredictionJob:
 
     def blocks(self) -> Iterator[ForecastBlock]:
         """Forecast blocks in the test windows' reading order, one per batch."""
-        from lstm_pipeline.windows.reader import make_dataset
+        from lstm_pipeline.windows.reader import make_dataset, named_shard_errors
 
         train = train_statistics(self.train_series, self.scaler, self.targets, self.seasonal_period)
         ends = window_end_ns(self.shards)
         first = 0
-        for batch_inputs, actual in make_dataset(self.shards, self.batch_size, shuffle=False):
-            inputs = batch_inputs.numpy()
-            block_ends = ends[first : first + len(inputs)]
-            yield self._forecast(inputs, actual.numpy(), block_ends, first, train.mean)
-            first += len(inputs)
+        with named_shard_errors():
+            for batch_inputs, actual in make_dataset(self.shards, self.batch_size, shuffle=False):
+                inputs = batch_inputs.numpy()
+                block_ends = ends[first : first + len(inputs)]
+                yield self._forecast(inputs, actual.numpy(), block_ends, first, train.mean)
+                first += len(inputs)
 
     def tables(self) -> Iterator[pa.Table]:
         """:meth:`blocks` as rows of the predictions table."""

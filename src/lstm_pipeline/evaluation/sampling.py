@@ -71,20 +71,19 @@ def window_histories(shards, picks: list[int], batch_size: int, scaler, targets)
     """The target inputs (original units) of the windows numbered ``picks``, read from the
     test shards in the same order as the predictions: window number -> (input_length,
     targets) list."""
-    from lstm_pipeline.windows.reader import make_dataset
+    from lstm_pipeline.windows.reader import make_dataset, named_shard_errors
 
     if not picks:
         return {}
     m = shards.manifest
     target_inputs = target_feature_index(list(m.feature_columns), list(targets))
     histories, first = {}, 0
-    for inputs, _ in make_dataset(shards, batch_size, shuffle=False):
-        wanted = [i for i in picks if first <= i < first + len(inputs)]
-        if wanted:
+    with named_shard_errors():
+        for inputs, _ in make_dataset(shards, batch_size, shuffle=False):
             values = inputs.numpy()[:, :, target_inputs]
-            for index in wanted:
+            for index in (i for i in picks if first <= i < first + len(values)):
                 histories[index] = scaler.inverse_transform(values[index - first], targets).tolist()
-        first += len(inputs)
-        if first > picks[-1]:
-            break
+            first += len(values)
+            if first > picks[-1]:
+                break
     return histories

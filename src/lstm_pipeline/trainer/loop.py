@@ -192,15 +192,17 @@ def _train_and_validate(run: _Run, validation, extra_callbacks, verbose):
     import keras
 
     from lstm_pipeline.trainer.callbacks import EpochProgress, OneEpoch, StepCheckpoint
+    from lstm_pipeline.windows.reader import named_shard_errors
 
     model, state, feed, config = run.model, run.state, run.feed, run.config
     progress = EpochProgress(state, run.divergence)
     if state.batches_done >= feed.steps_per_epoch:
         # resumed from a checkpoint of the epoch's last micro-batch: nothing is left to train,
         # and model.fit on no batches is not a no-op (it applied an optimizer step)
-        logs = model.evaluate(
-            validation, callbacks=feed.callbacks(state), verbose=0, return_dict=True
-        )
+        with named_shard_errors():
+            logs = model.evaluate(
+                validation, callbacks=feed.callbacks(state), verbose=0, return_dict=True
+            )
         return float(logs["loss"]), progress
     callbacks = [
         progress,
@@ -210,15 +212,16 @@ def _train_and_validate(run: _Run, validation, extra_callbacks, verbose):
     ]
     if config.tensorboard_dir:
         callbacks.append(keras.callbacks.TensorBoard(config.tensorboard_dir))
-    fit = model.fit(
-        feed.train_dataset(state.epoch, state.batches_done),
-        epochs=config.epochs,  # shown as "Epoch 5/8"; OneEpoch stops after this one
-        initial_epoch=state.epoch,
-        validation_data=validation,
-        shuffle=False,  # make_dataset shuffles, reproducibly
-        callbacks=[*callbacks, *extra_callbacks],
-        verbose=verbose,
-    )
+    with named_shard_errors():
+        fit = model.fit(
+            feed.train_dataset(state.epoch, state.batches_done),
+            epochs=config.epochs,  # shown as "Epoch 5/8"; OneEpoch stops after this one
+            initial_epoch=state.epoch,
+            validation_data=validation,
+            shuffle=False,  # make_dataset shuffles, reproducibly
+            callbacks=[*callbacks, *extra_callbacks],
+            verbose=verbose,
+        )
     return float(fit.history["val_loss"][-1]), progress
 
 

@@ -23,6 +23,7 @@ import ctypes
 import itertools
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -248,6 +249,28 @@ def make_dataset(
     signature = _batch_signature(shard_set.manifest, batch_size if drop_remainder else None)
     dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
     return dataset.prefetch(tf.data.AUTOTUNE if prefetch is None else prefetch)
+
+
+@contextmanager
+def named_shard_errors() -> Iterator[None]:
+    """Give a corrupt-shard error back its type when it comes out of a ``tf.data`` pipeline.
+
+    tf.data re-raises an exception of ``make_dataset``'s generator as a TensorFlow error of
+    its own whose message quotes the original as ``ShardIntegrityError: Shard '...' ...``;
+    inside this block it is raised as :class:`ShardIntegrityError` again, naming the shard.
+    """
+    import tensorflow as tf
+
+    try:
+        yield
+    except tf.errors.OpError as exc:
+        found = _QUOTED_SHARD_ERROR.search(exc.message or "")
+        if found is None:
+            raise
+        raise ShardIntegrityError(found["message"].strip()) from exc
+
+
+_QUOTED_SHARD_ERROR = re.compile(r"ShardIntegrityError: (?P<message>[^\n]+)")
 
 
 def _generate(shard_set: ShardSet, shard_ids: list[int], batch_size: int, order: ReadOrder):
