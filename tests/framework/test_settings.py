@@ -1,6 +1,8 @@
 """One source of truth for settings: code defaults equal conf/base, environments and --params
 change only what they name, and list values survive the command line."""
 
+from pathlib import Path
+
 import pytest
 from kedro.config import OmegaConfigLoader
 from pydantic import BaseModel
@@ -120,3 +122,27 @@ def test_a_params_item_without_a_value_is_refused():
     with pytest.raises(click.UsageError, match="expected key=value"):
         run.make_context("run", ["--params", "training.epochs"])
     assert parse_params(None, None, {"a": 1}) == {"a": 1}
+
+
+def test_each_environment_writes_its_outputs_in_its_own_folder():
+    def outputs(env: str) -> list[str]:
+        loader = OmegaConfigLoader(
+            str(REPO / "conf"), **{**settings.CONFIG_LOADER_ARGS, "default_run_env": env}
+        )
+        paths = [
+            entry.get("filepath") or entry.get("path")
+            for name, entry in loader["catalog"].items()
+            if name != "raw_files"
+        ]
+        training = loader["parameters"]["training"]
+        return [*paths, training["checkpoint_dir"], training["tensorboard_dir"]]
+
+    default, long_sequence = outputs("local"), outputs("long_sequence")
+    assert all(p.startswith("data/") and "long_sequence" not in p for p in default)
+    assert all(p.startswith("data/long_sequence/") for p in long_sequence)
+    assert sorted(p.removeprefix("data/long_sequence/") for p in long_sequence) == sorted(
+        p.removeprefix("data/") for p in default
+    )
+    for path in long_sequence:  # every folder an environment uses is kept in git
+        layer = Path(path.split("{")[0]).parts[:3]
+        assert (REPO / Path(*layer) / ".gitkeep").is_file(), path
