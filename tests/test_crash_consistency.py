@@ -30,7 +30,9 @@ LEFTOVER = re.compile(r"^\..+\.(tmp|old)-\d+-[0-9a-f]{8}")
 # another setting than the finished run's, so that every output really changes
 RERUN = {
     "windowing": {**TINY, "windowing": {"input_length": 30, "horizon": 6}},
+    "evaluation": {**TINY, "evaluation": {"sample_windows": 2, "one_step_points": 100}},
 }
+RECORD = {"windowing": "windowing_record", "evaluation": "evaluation_record"}
 
 
 def drive(project: Path, stage: str, kill_at: int, log: Path) -> subprocess.CompletedProcess:
@@ -108,56 +110,69 @@ def assert_no_mixture_is_usable(project: Path, stage: str) -> None:
             check_consistent("a later node", present)
 
 
-@pytest.fixture(scope="module")
-def commit_points(finished_project, tmp_path_factory):
-    """The commit points of a windowing re-run, from one uninterrupted logged run."""
-    project = copy_project(finished_project, tmp_path_factory.mktemp("count") / "p")
+def logged_commit_points(finished_project, folder: Path, stage: str) -> list:
+    """The commit points of a re-run of ``stage``, from one uninterrupted logged run."""
+    project = copy_project(finished_project, folder)
     log = project / "points.jsonl"
-    result = drive(project, "windowing", 0, log)
+    result = drive(project, stage, 0, log)
     assert result.returncode == 0, result.stderr[-3000:]
     return [json.loads(line) for line in log.read_text().splitlines()]
 
 
-def test_windowing_killed_at_each_commit_point_is_repaired_by_the_next_run(
-    finished_project, commit_points, tmp_path
+@pytest.mark.parametrize(("stage", "at_least"), [("windowing", 7), ("evaluation", 14)])
+def test_a_stage_killed_at_each_commit_point_is_repaired_by_the_next_run(
+    stage, at_least, finished_project, tmp_path
 ):
-    assert len(commit_points) >= 7  # settings, three folder swaps (two renames each), record
-    killed = 0
-    for number, source, destination in commit_points:
+    """windowing: settings, three folder swaps (two renames each), record; evaluation:
+    predictions, metrics, samples, ten plots, report, record."""
+    points = logged_commit_points(finished_project, tmp_path / "count", stage)
+    assert len(points) >= at_least
+    for number, source, destination in points:
         project = copy_project(finished_project, tmp_path / f"kill-{number}")
-        result = drive(project, "windowing", number, project / "points.jsonl")
+        result = drive(project, stage, number, project / "points.jsonl")
         assert result.returncode == -signal.SIGKILL, (number, source, destination)
-        killed += 1
-        assert_no_mixture_is_usable(project, "windowing")
-        run_in_process(project, "windowing", params=RERUN["windowing"])
-        assert_repaired(project, "windowing", "windowing_record")
-    assert killed == len(commit_points)
+        assert_no_mixture_is_usable(project, stage)
+        run_in_process(project, stage, params=RERUN[stage])
+        assert_repaired(project, stage, RECORD[stage])
 
 
-def test_windowing_killed_from_outside_at_random_moments_is_repaired(finished_project, tmp_path):
+@pytest.mark.parametrize(("stage", "attempts"), [("windowing", 3), ("evaluation", 2)])
+def test_a_stage_killed_from_outside_at_random_moments_is_repaired(
+    stage, attempts, finished_project, tmp_path
+):
     rng = random.Random(11)
-    for attempt in range(3):
+    for attempt in range(attempts):
         project = copy_project(finished_project, tmp_path / f"random-{attempt}")
-        command = [
-            sys.executable,
-            "-m",
-            "kedro",
-            "run",
-            "--pipelines=windowing",
-            "--params",
-            "windowing.input_length=30,windowing.horizon=6",
-        ]
         process = subprocess.Popen(
-            command,
+            [
+                sys.executable,
+                "-m",
+                "kedro",
+                "run",
+                f"--pipelines={stage}",
+                "--params",
+                _dotted(RERUN[stage]),
+            ],
             cwd=project,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"},
             start_new_session=True,
         )
-        time.sleep(rng.uniform(1.0, 4.0))
+        time.sleep(rng.uniform(2.0, 8.0 if stage == "evaluation" else 4.0))
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-        assert_no_mixture_is_usable(project, "windowing")
-        run_in_process(project, "windowing", params=RERUN["windowing"])
-        assert_repaired(project, "windowing", "windowing_record")
+        assert_no_mixture_is_usable(project, stage)
+        run_in_process(project, stage, params=RERUN[stage])
+        assert_repaired(project, stage, RECORD[stage])
+
+
+def _dotted(params: dict, prefix: str = "") -> str:
+    """``{"a": {"b": 1}}`` as ``a.b=1`` items for ``kedro run --params``."""
+    items = []
+    for key, value in params.items():
+        if isinstance(value, dict):
+            items.append(_dotted(value, f"{prefix}{key}."))
+        else:
+            items.append(f"{prefix}{key}={json.dumps(value)}")
+    return ",".join(items)
