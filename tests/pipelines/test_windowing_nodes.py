@@ -1,4 +1,4 @@
-"""plan_windows and WindowingParams: every bad setting is a clear error before any write."""
+"""windowing_job and WindowingParams: every bad setting is a clear error before any write."""
 
 import numpy as np
 import pandas as pd
@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from lstm_pipeline.errors import ColumnNotFoundError, WindowingError
-from lstm_pipeline.pipelines.windowing.nodes import check_windows_fit, plan_windows
+from lstm_pipeline.pipelines.windowing.nodes import check_windows_fit, windowing_job
 from lstm_pipeline.pipelines.windowing.params import WindowingParams
 from lstm_pipeline.windows.series import ParquetSeries
 
@@ -20,7 +20,7 @@ def test_plan_describes_the_job(series):
     settings = check_windows_fit(
         series, series, series, WindowingParams(input_length=48, horizon=12, targets=["y"])
     )
-    job = plan_windows(series, settings)
+    job = windowing_job(series, settings)
     assert job.layout == "segments" and job.columns == ["a", "b", "y"]
     assert job.metadata["parameters"]["input_length"] == 48
 
@@ -41,7 +41,7 @@ def test_window_longer_than_the_split_is_refused(series):
 
 def test_unknown_target_is_named_with_the_columns_there_are(series):
     with pytest.raises(ColumnNotFoundError, match=r"'windowing.targets' names \['power'\]"):
-        plan_windows(series, WindowingParams(targets=["power"]).model_dump())
+        windowing_job(series, WindowingParams(targets=["power"]).model_dump())
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ def check_windows_fit(
     return params.model_dump()
 
 
-def plan_windows(series: ParquetSeries, settings: dict) -> WindowingJob:
+def windowing_job(series: ParquetSeries, settings: dict) -> WindowingJob:
     """Describe how to window and store this split; the shards dataset runs it, streaming."""
     params = WindowingParams.model_validate(settings)
     _check_fits(series, params)

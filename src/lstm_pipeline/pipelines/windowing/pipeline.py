@@ -5,8 +5,8 @@ from kedro.pipeline import Node, Pipeline
 
 from lstm_pipeline.pipelines.windowing.nodes import (
     check_windows_fit,
-    plan_windows,
     record_windowing,
+    windowing_job,
 )
 
 SPLITS = ("train", "val", "test")
@@ -25,7 +25,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             check,
             *(
                 Node(
-                    plan_windows,
+                    windowing_job,
                     inputs=[f"{split}_series", "windowing_settings"],
                     outputs=f"{split}_shards",
                     name=f"window_{split}_split",
