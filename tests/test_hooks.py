@@ -59,4 +59,4 @@ def test_a_node_s_time_includes_saving_its_outputs(caplog, monkeypatch):
         timing.after_dataset_saved(dataset_name="other", node=node)
         assert not caplog.records  # one output still to save
         timing.after_dataset_saved(dataset_name="train_shards", node=node)
-    assert "Node 'window_train_split' took 4.0 s with loading and saving" in caplog.text
+    assert "Node 'window_train_split' took 4 s with loading and saving" in caplog.text

@@ -51,7 +51,7 @@ class NodeTimingHooks:
         elapsed = now - self._started.pop(name, now)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         logger.info(
-            "Node '%s' took %.1f s with loading and saving (peak RSS so far %.0f MB)",
+            "Node '%s' took %.3g s with loading and saving (peak RSS so far %.0f MB)",
             name,
             elapsed,
             peak_mb,
