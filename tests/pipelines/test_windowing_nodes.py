@@ -3,9 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
-from pydantic import ValidationError
 
-from lstm_pipeline.errors import ColumnNotFoundError, WindowingError
+from lstm_pipeline.errors import ColumnNotFoundError, SettingsError, WindowingError
 from lstm_pipeline.pipelines.windowing.nodes import check_windows_fit, windowing_job
 from lstm_pipeline.pipelines.windowing.params import WindowingParams
 from lstm_pipeline.windows.series import ParquetSeries
@@ -45,21 +44,24 @@ def test_unknown_target_is_named_with_the_columns_there_are(series):
 
 
 @pytest.mark.parametrize(
-    "bad",
+    ("bad", "message"),
     [
-        {"input_length": 0},
-        {"horizon": 0},
-        {"stride": -1},
-        {"shard_mb": 0},
-        {"targets": []},
-        {"format": "csv"},
-        {"format": "tfrecord", "compression": "lzf"},
-        {"window": 3},
+        (
+            {"input_length": 0},
+            r"windowing.input_length = 0: Input should be greater than or equal to 1",
+        ),
+        ({"horizon": 0}, r"windowing.horizon = 0: Input should be greater than or equal to 1"),
+        ({"stride": -1}, r"windowing.stride = -1: Input should be greater than or equal to 1"),
+        ({"shard_mb": 0}, r"windowing.shard_mb = 0: Input should be greater than 0"),
+        ({"targets": []}, r"windowing.targets = \[\]: List should have at least 1 item"),
+        ({"format": "csv"}, r"windowing.format = 'csv': Input should be 'hdf5' or 'tfrecord'"),
+        ({"format": "tfrecord", "compression": "lzf"}, r"windowing: .*TFRecord .*'lzf'"),
+        ({"window": 3}, r"windowing.window = 3: Extra inputs are not permitted"),
     ],
 )
-def test_bad_parameters_are_refused(bad):
-    with pytest.raises(ValidationError):
-        WindowingParams(**{"targets": ["y"], **bad})
+def test_bad_parameters_are_refused(bad, message):
+    with pytest.raises(SettingsError, match=message):
+        WindowingParams.model_validate({"targets": ["y"], **bad})
 
 
 def gappy_split(tmp_path, name="val_series", column="b"):

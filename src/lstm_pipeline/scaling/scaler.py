@@ -13,6 +13,7 @@ Example:
 
 import logging
 from collections.abc import Iterator, Sequence
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from lstm_pipeline.errors import ColumnNotFoundError, MissingDataError
 
 logger = logging.getLogger(__name__)
 
-METHODS = ("standard", "minmax", "robust", "none")
+ScalerMethod = Literal["standard", "minmax", "robust", "none"]
 
 
 def _chunks(frame: pd.DataFrame, column: str, chunk_rows: int) -> Iterator[np.ndarray]:
@@ -52,8 +53,8 @@ def fit_scaler(
     frame: pd.DataFrame, method: str, columns: Sequence[str], chunk_rows: int = 262_144
 ) -> dict:
     """Fit ``method`` on ``frame`` (the train rows only) for each of ``columns``."""
-    if method not in METHODS:
-        raise ValueError(f"scaler must be one of {METHODS}, got {method!r}")
+    if method not in get_args(ScalerMethod):
+        raise ValueError(f"scaler must be one of {get_args(ScalerMethod)}, got {method!r}")
     center, scale, statistics, constant = {}, {}, {}, []
     for column in columns:
         stats = _moments(frame, column, chunk_rows)

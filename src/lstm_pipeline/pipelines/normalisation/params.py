@@ -6,6 +6,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from lstm_pipeline.parameters import StrictModel
+from lstm_pipeline.scaling.scaler import ScalerMethod
 
 
 class SplitParams(StrictModel):
@@ -61,5 +62,5 @@ class NormalisationParams(StrictModel):
     parameter_key = "normalisation"
 
     split: SplitParams = Field(default_factory=SplitParams)
-    scaler: Literal["standard", "minmax", "robust", "none"] = "standard"
+    scaler: ScalerMethod = "standard"
     pca: PCAParams = Field(default_factory=PCAParams)
