@@ -176,3 +176,39 @@ def _dotted(params: dict, prefix: str = "") -> str:
         else:
             items.append(f"{prefix}{key}={json.dumps(value)}")
     return ",".join(items)
+
+
+def test_concurrent_windowing_runs_with_other_settings_never_leave_a_usable_mixture(
+    finished_project, tmp_path
+):
+    """Two windowing runs at once, with different settings: each finishes, or fails naming
+    the lock's holder or the mixture; what they leave is one run's, or refused."""
+    for attempt in range(3):
+        project = copy_project(finished_project, tmp_path / f"concurrent-{attempt}")
+        runs = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "kedro",
+                    "run",
+                    "--pipelines=windowing",
+                    "--params",
+                    f"windowing.input_length={length},windowing.horizon=6",
+                ],
+                cwd=project,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "COLUMNS": "200"},
+            )
+            for length in (30, 36)
+        ]
+        for run in runs:
+            output = run.communicate(timeout=300)[0]
+            assert run.returncode == 0 or any(
+                kind in output for kind in ("LockHeldError", "GenerationMismatchError")
+            ), output[-3000:]
+        assert_no_mixture_is_usable(project, "windowing")
+        run_in_process(project, "windowing", params=RERUN["windowing"])
+        assert_repaired(project, "windowing", "windowing_record")
