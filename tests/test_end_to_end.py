@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import SLICE, run_kedro
+from tests.conftest import SLICE, SMALL_WINDOWS, TINY_TRAINING, copy_project, run_kedro
 
 pytestmark = pytest.mark.slow
 
@@ -20,8 +20,8 @@ def finished(project):
     return project
 
 
-def test_ingestion_and_normalisation_write_every_artifact(finished):
-    data = finished / "data"
+def test_ingestion_and_normalisation_write_every_artifact(finished_project):
+    data = finished_project / "data"
     for artifact in (
         "02_intermediate/series.parquet",
         "08_reporting/ingestion_report.json",
@@ -119,17 +119,12 @@ def test_the_default_pipeline_runs_every_stage(project, monkeypatch):
     assert default_nodes == {n.name for s in stages for n in pipelines[s].nodes}
 
 
-SMALL_WINDOWS = "windowing.input_length=24,windowing.horizon=6"
-
-
-def test_windowing_writes_shards_that_make_dataset_reads(finished):
+def test_windowing_writes_shards_that_make_dataset_reads(finished_project):
+    """The shared finished run windowed 24 hours in, 6 out (tests.conftest.TINY)."""
     from lstm_pipeline import make_dataset
 
-    result = run_kedro(finished, "--pipelines=windowing", "--params", SMALL_WINDOWS)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "windows/s" in result.stdout + result.stderr
-    folder = finished / "data/05_model_input"
-    train = pd.read_parquet(finished / "data/04_feature/train_series.parquet")
+    folder = finished_project / "data/05_model_input"
+    train = pd.read_parquet(finished_project / "data/04_feature/train_series.parquet")
     for split in ("train", "val", "test"):
         manifest = json.loads((folder / f"{split}_shards/manifest.json").read_text())
         assert manifest["input_length"] == 24 and manifest["horizon"] == 6
@@ -154,20 +149,10 @@ def test_a_window_too_long_for_one_split_replaces_no_shards(finished):
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
 
 
-TINY_TRAINING = (
-    f"{SMALL_WINDOWS},modelling.recurrent.units=[4],training.epochs=2,training.batch_size=16,"
-    "training.checkpoint_every_steps=5"
-)
-
-
-def test_modelling_and_training_write_a_model_that_loads_safely(finished):
+def test_modelling_and_training_write_a_model_that_loads_safely(finished_project, tmp_path):
     import keras
 
-    result = run_kedro(
-        finished, "--pipelines=windowing,modelling,training", "--params", TINY_TRAINING
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    data = finished / "data"
+    data = finished_project / "data"
     summary = json.loads((data / "08_reporting/model_summary.json").read_text())
     assert summary["input_shape"] == [None, 24, 7] and summary["output_shape"] == [None, 6, 1]
     assert summary["layers"][0]["cudnn"]["eligible"] is True
@@ -179,7 +164,8 @@ def test_modelling_and_training_write_a_model_that_loads_safely(finished):
     model = keras.saving.load_model(data / "06_models/model.keras", safe_mode=True)
     assert model.predict(np.zeros((1, 24, 7), np.float32), verbose=0).shape == (1, 6, 1)
 
-    again = run_kedro(finished, "--pipelines=training", "--params", TINY_TRAINING)
+    copy = copy_project(finished_project, tmp_path / "again")
+    again = run_kedro(copy, "--pipelines=training", "--params", TINY_TRAINING)
     assert again.returncode == 0
     assert "already finished" in again.stdout + again.stderr
 
