@@ -103,6 +103,19 @@ def recover(path: str | Path) -> list[Path]:
     return handled
 
 
+def sweep(folder: str | Path) -> list[Path]:
+    """:func:`recover` every artifact in ``folder`` that a killed writer left something of
+    (for folders whose file names change from run to run, such as checkpoints)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    targets = {found["target"] for p in folder.iterdir() if (found := _ANY_LEFTOVER.match(p.name))}
+    return [leftover for target in sorted(targets) for leftover in recover(folder / target)]
+
+
+_ANY_LEFTOVER = re.compile(r"^\.(?P<target>.+?)\.(tmp|old)-\d+-[0-9a-f]{8}")
+
+
 def leftovers(path: str | Path) -> list[Path]:
     """Temporaries and retired copies of ``path`` that are still on disk."""
     path = Path(path)

@@ -14,6 +14,7 @@ from lstm_pipeline.files import (
     exclusive_lock,
     leftovers,
     recover,
+    sweep,
     write_atomically,
 )
 
@@ -108,3 +109,20 @@ def test_a_second_writer_fails_at_once_naming_the_holder(tmp_path):
         holder.wait()
     with exclusive_lock(target):  # the dead holder's lock is gone with it
         pass
+
+
+def test_a_sweep_clears_every_leftover_of_dead_writers_in_a_folder(tmp_path):
+    """Checkpoint names change from run to run, so no later write of the same name would
+    clear a killed write's temporary: the folder is swept when a run takes it."""
+    pid = dead_pid()
+    gone = [
+        tmp_path / f".step-00000200.keras.tmp-{pid}-0123abcd.keras",
+        tmp_path / f".best-epoch-0001.weights.h5.tmp-{pid}-89abcdef.weights.h5",
+        tmp_path / f".state.json.tmp-{pid}-00aa11bb.json",
+    ]
+    running = tmp_path / f".state.json.tmp-{os.getpid()}-22cc33dd.json"
+    for path in [*gone, running]:
+        path.write_text("half")
+    (tmp_path / "state.json").write_text("{}")
+    assert sorted(sweep(tmp_path)) == sorted(gone)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [running.name, "state.json"]

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from lstm_pipeline.errors import CheckpointError
-from lstm_pipeline.files import exclusive_lock, write_atomically
+from lstm_pipeline.files import exclusive_lock, sweep, write_atomically
 from lstm_pipeline.models.sequence import stateful_layers
 
 logger = logging.getLogger(__name__)
@@ -87,9 +87,11 @@ class CheckpointStore:
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        """Hold the folder for a run. Raises :class:`LockHeldError` naming the holder's pid
-        when another process trains into it; the OS releases the lock if the holder dies."""
+        """Hold the folder for a run, first clearing what a killed run left half-written.
+        Raises :class:`LockHeldError` naming the holder's pid when another process trains
+        into it; the OS releases the lock if the holder dies."""
         with exclusive_lock(self.folder):
+            sweep(self.folder)
             yield
 
     def read_state(self) -> TrainerState | None:
