@@ -2,6 +2,7 @@
 
 import json
 import lzma
+import re
 
 import numpy as np
 import pandas as pd
@@ -312,6 +313,8 @@ def test_a_killed_training_run_resumes_to_the_same_weights(finished, tmp_path):
     b = keras.saving.load_model(twin / "data/06_models/model.keras", safe_mode=True)
     for x, y in zip(a.get_weights(), b.get_weights(), strict=True):
         np.testing.assert_array_equal(x, y)
+    leftover = re.compile(r"^\..+\.(tmp|old)-\d+-[0-9a-f]{8}")
+    assert [p for p in (finished / "data").rglob("*") if leftover.match(p.name)] == []
     history = json.loads((finished / "data/08_reporting/training_history.json").read_text())
     twin_history = json.loads((twin / "data/08_reporting/training_history.json").read_text())
     assert history["history"]["val_loss"] == twin_history["history"]["val_loss"]
