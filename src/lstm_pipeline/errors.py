@@ -104,3 +104,13 @@ class DamagedFileError(LstmPipelineError):
 class PrecisionLossError(LstmPipelineError):
     """Stored (scaled, float32) values too coarse in original units for the metrics to mean
     anything, e.g. a huge spike in the train split set the scaler's spread."""
+
+
+class LabelError(LstmPipelineError):
+    """Class labels that cannot be used: a test label never seen in training, a single
+    class, labels that do not match the cases."""
+
+
+class SequenceShapeError(LstmPipelineError):
+    """Labelled sequences of an unusable shape: a case of length 0, splits with a different
+    number of dimensions, a data array that is not (cases, steps, dims)."""
