@@ -23,6 +23,7 @@ from lstm_pipeline.pipelines.ingestion.params import IngestionParams
 from lstm_pipeline.pipelines.normalisation.params import NormalisationParams
 from lstm_pipeline.pipelines.planning.params import PlanningParams
 from lstm_pipeline.pipelines.windowing.params import WindowingParams
+from lstm_pipeline.task import TASKS
 from lstm_pipeline.trainer.config import TrainingConfig
 
 PARAMETER_MODELS = {
@@ -52,6 +53,7 @@ class RunSettings:
     stages: set[str]
     stored: Callable[[str], dict | None]
     problems: list[str] = field(default_factory=list)
+    task: str = "forecast"
 
     def runs(self, *stages: str) -> bool:
         return bool(self.stages.intersection(stages))
@@ -193,23 +195,62 @@ def check_batch_fits(run: RunSettings) -> None:
         )
 
 
-CHECKS = (
+def check_stored_task(run: RunSettings) -> None:
+    """A stage that reads what an earlier run stored must read the same task's artifacts."""
+    record = None if run.runs("windowing") else run.stored("windowing_record")
+    if not record or not run.runs("modelling", "training", "evaluation", "planning"):
+        return
+    stored = record.get("task", "forecast")
+    if stored != run.task:
+        run.problems.append(
+            f"task = '{run.task}': the stored windowing_record was written for '{stored}'; "
+            f"run the whole pipeline (or from ingestion) for task '{run.task}'"
+        )
+
+
+def check_classification_training(run: RunSettings) -> None:
+    training = run.models.get("training")
+    if run.task != "classification" or training is None or not run.runs("modelling", "training"):
+        return
+    if training.tbptt.enabled:
+        run.problems.append(
+            "training.tbptt.enabled = True: truncated BPTT trains forecasting streams; a "
+            "classifier of long sequences uses modelling.architecture: hierarchical (chunked)"
+        )
+
+
+# checks that concern one task only, and those that concern both
+FORECAST_CHECKS = (
     check_seasonal_period,
     check_truncated_bptt,
     check_hierarchical_chunks,
     check_baseline_inputs,
     check_units_name_targets,
-    check_stored_model,
     check_batch_fits,
 )
+CLASSIFICATION_CHECKS = (check_classification_training,)
+SHARED_CHECKS = (check_stored_model, check_stored_task)
+CHECKS = {
+    "forecast": FORECAST_CHECKS + SHARED_CHECKS,
+    "classification": CLASSIFICATION_CHECKS + SHARED_CHECKS,
+}
+
+
+def validate_task(parameters: dict) -> tuple[str, list[str]]:
+    """The run's task, and a problem when it is not one of TASKS."""
+    task = parameters.get("task", "forecast")
+    if task in TASKS:
+        return task, []
+    return "forecast", [f"task = {task!r}: must be one of {list(TASKS)}"]
 
 
 def preflight(parameters: dict, stages: set[str], stored: Callable[[str], dict | None]) -> None:
     """Raise :class:`PreflightError` listing every problem with these settings for a run of
     ``stages``; ``stored(name)`` gives an artifact of an earlier run, or None."""
-    models, problems = validate_models(parameters)
-    run = RunSettings(models, stages, stored, problems)
-    for check in CHECKS:
+    task, problems = validate_task(parameters)
+    models, model_problems = validate_models(parameters)
+    run = RunSettings(models, stages, stored, problems + model_problems, task)
+    for check in CHECKS[task]:
         check(run)
     if run.problems:
         listed = "\n".join(f"- {p}" for p in run.problems)

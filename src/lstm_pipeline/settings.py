@@ -1,5 +1,6 @@
 """Project settings: https://docs.kedro.org/en/stable/kedro_project_setup/settings.html"""
 
+import os
 import warnings
 
 from kedro.config import OmegaConfigLoader
@@ -18,6 +19,12 @@ warnings.filterwarnings(
 
 HOOKS = (PreflightHooks(), NodeTimingHooks(), SeedingHooks(), LineageHooks())
 
+
+def _folder(*parts) -> str:
+    """``${folder:a,b}``: the parts joined as a path, empty parts left out."""
+    return os.path.join(*[str(part) for part in parts if part not in (None, "")])
+
+
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
@@ -25,4 +32,5 @@ CONFIG_LOADER_ARGS = {
     # An environment file or --params changes only the keys it names; the rest of a block
     # keeps its conf/base value (Kedro's default would replace the whole top-level block).
     "merge_strategy": {"parameters": "soft", "globals": "soft"},
+    "custom_resolvers": {"folder": _folder},
 }

@@ -21,6 +21,7 @@ def load_parameters(env="base", runtime_params=None, conf=REPO / "conf") -> dict
         default_run_env=env,
         runtime_params=runtime_params,
         merge_strategy=settings.CONFIG_LOADER_ARGS["merge_strategy"],
+        custom_resolvers=settings.CONFIG_LOADER_ARGS["custom_resolvers"],
     )
     return loader["parameters"]
 
@@ -125,14 +126,16 @@ def test_a_params_item_without_a_value_is_refused():
 
 
 def test_each_environment_writes_its_outputs_in_its_own_folder():
-    def outputs(env: str) -> list[str]:
+    def outputs(env: str, runtime_params=None) -> list[str]:
         loader = OmegaConfigLoader(
-            str(REPO / "conf"), **{**settings.CONFIG_LOADER_ARGS, "default_run_env": env}
+            str(REPO / "conf"),
+            **{**settings.CONFIG_LOADER_ARGS, "default_run_env": env},
+            runtime_params=runtime_params,
         )
         paths = [
             entry.get("filepath") or entry.get("path")
             for name, entry in loader["catalog"].items()
-            if name != "raw_files"
+            if name != "raw_files" and not name.startswith("_")
         ]
         training = loader["parameters"]["training"]
         return [*paths, training["checkpoint_dir"], training["tensorboard_dir"]]
@@ -146,3 +149,10 @@ def test_each_environment_writes_its_outputs_in_its_own_folder():
     for path in long_sequence:  # every folder an environment uses is kept in git
         layer = Path(path.split("{")[0]).parts[:3]
         assert (REPO / Path(*layer) / ".gitkeep").is_file(), path
+    # each UCR set in a folder of its own, whichever set --params names
+    gun_point = outputs("ucr")
+    arrow_head = outputs("ucr", {"ucr": {"dataset": "ArrowHead"}})
+    assert sorted(p.removeprefix("data/ucr/GunPoint/") for p in gun_point) == sorted(
+        p.removeprefix("data/") for p in default
+    )
+    assert [p.replace("/GunPoint/", "/ArrowHead/") for p in gun_point] == arrow_head

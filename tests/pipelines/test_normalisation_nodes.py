@@ -25,8 +25,8 @@ def test_scaler_saw_no_validation_or_test_row():
     # poison every row after the train split: any leak would move mean, std, min and max
     data.iloc[700:] = 1e6
     params = NormalisationParams(scaler="standard")
-    ranges = find_split_ranges(data, params)
-    fitted = fit_train_scaler(data, ranges, params)
+    ranges = find_split_ranges(data, params, "forecast", 0)
+    fitted = fit_train_scaler(data, ranges, params, "forecast")
     train = data.iloc[:700].to_numpy(np.float64)
     np.testing.assert_allclose([fitted["center"][c] for c in data.columns], train.mean(axis=0))
     np.testing.assert_allclose([fitted["scale"][c] for c in data.columns], train.std(axis=0))
@@ -36,7 +36,7 @@ def test_scaler_saw_no_validation_or_test_row():
         "end": ranges["train"]["end"],
         "rows": 700,
     }
-    train_out, val_out, test_out = transform_splits(data, ranges, fitted)
+    train_out, val_out, test_out = transform_splits(data, ranges, fitted, "forecast")
     assert train_out.index.max() < val_out.index.min()
     assert val_out.index.max() < test_out.index.min()
     assert len(train_out) + len(val_out) + len(test_out) == len(data)
@@ -52,9 +52,9 @@ def test_pca_is_fitted_on_train_and_applied_to_every_split():
     params = NormalisationParams(
         pca={"enabled": True, "columns": ["temp", "wind"], "n_components": 1}
     )
-    ranges = find_split_ranges(data, params)
-    fitted = fit_train_scaler(data, ranges, params)
-    outputs = transform_splits(data, ranges, fitted)
+    ranges = find_split_ranges(data, params, "forecast", 0)
+    fitted = fit_train_scaler(data, ranges, params, "forecast")
+    outputs = transform_splits(data, ranges, fitted, "forecast")
     assert all(list(part.columns) == ["load", "pc_1"] for part in outputs)
 
     # oracle: scale the train rows with their own statistics, PCA by SVD of those rows alone
@@ -75,14 +75,14 @@ def test_pca_of_an_unknown_column_names_the_parameter_before_anything_is_fitted(
     data = series()
     params = NormalisationParams(pca={"enabled": True, "columns": ["temp", "rain"]})
     with pytest.raises(ColumnNotFoundError, match=r"'normalisation.pca.columns' names \['rain'\]"):
-        find_split_ranges(data, params)
+        find_split_ranges(data, params, "forecast", 0)
 
 
 def test_a_column_without_a_value_in_the_train_split_is_refused_by_the_split():
     data = series()
     data.iloc[:700, 1] = np.nan  # 'temp' only has values after the train split
     with pytest.raises(MissingDataError, match="Column 'temp' has no value in the train split"):
-        find_split_ranges(data, NormalisationParams())
+        find_split_ranges(data, NormalisationParams(), "forecast", 0)
 
 
 def test_split_fractions_that_do_not_add_up_are_refused():

@@ -1,6 +1,7 @@
 """Normalisation nodes: series -> split_ranges -> scaler -> train/val/test series.
 
-The scaler sees the train rows only; validation and test are transformed with it.
+The scaler sees the train rows (or train cases) only; validation and test are transformed
+with it. Each node looks the task's library function up in a small table.
 """
 
 import logging
@@ -8,15 +9,42 @@ import logging
 import pandas as pd
 
 from lstm_pipeline.pipelines.normalisation.params import NormalisationParams
+from lstm_pipeline.scaling import labelled
 from lstm_pipeline.scaling.scaler import Scaler, check_train_split, fit_with_pca
 from lstm_pipeline.scaling.split import find_ranges, take
 
 logger = logging.getLogger(__name__)
+SPLITS = ("train", "val", "test")
 
 
-def find_split_ranges(series: pd.DataFrame, params: NormalisationParams) -> dict:
-    """Row ranges and time ranges of the chronological train/val/test split, once the train
-    split is known to suit the scaler (checked here, so a bad one replaces nothing)."""
+def find_split_ranges(
+    series: pd.DataFrame, params: NormalisationParams, task: str, seed: int
+) -> dict:
+    """Which rows (forecasting: chronological ranges) or cases (classification: TRAIN/TEST
+    kept, stratified validation from TRAIN) make each split."""
+    return _SPLITTERS[task](series, params, seed)
+
+
+def fit_train_scaler(
+    series: pd.DataFrame, split_ranges: dict, params: NormalisationParams, task: str
+) -> dict:
+    """Fit the scaler (and optional PCA) on the train split only."""
+    if task == "classification":
+        train = labelled.take_cases(series, split_ranges, "train")
+        return labelled.fit_sequence_scaler(train, params.labelled.scaler)
+    return fit_with_pca(take(series, split_ranges, "train"), params.scaler, params.pca)
+
+
+def transform_splits(
+    series: pd.DataFrame, split_ranges: dict, scaler: dict, task: str
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Apply the train-fitted scaler to each split."""
+    return _TRANSFORMS[task](series, split_ranges, scaler)
+
+
+def _chronological_ranges(series: pd.DataFrame, params: NormalisationParams, seed: int) -> dict:
+    """Row and time ranges, once the train split is known to suit the scaler (checked here,
+    so a bad one replaces nothing)."""
     ranges = find_ranges(series.index, params.split)
     pca = params.pca.columns if params.pca.enabled else None
     check_train_split(take(series, ranges, "train"), pca)
@@ -25,14 +53,33 @@ def find_split_ranges(series: pd.DataFrame, params: NormalisationParams) -> dict
     return ranges
 
 
-def fit_train_scaler(series: pd.DataFrame, split_ranges: dict, params: NormalisationParams) -> dict:
-    """Fit the scaler (and optional PCA) on the train rows only."""
-    return fit_with_pca(take(series, split_ranges, "train"), params.scaler, params.pca)
+def _labelled_cases(series: pd.DataFrame, params: NormalisationParams, seed: int) -> dict:
+    options = params.labelled
+    ranges = labelled.split_cases(series, options.validation, options.test, seed)
+    for name in SPLITS:
+        logger.info("%s split: %d cases", name, len(ranges["cases"][name]))
+    return ranges
 
 
-def transform_splits(
-    series: pd.DataFrame, split_ranges: dict, scaler: dict
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Apply the train-fitted scaler to each split."""
+def _scale_rows(series: pd.DataFrame, split_ranges: dict, scaler: dict) -> tuple:
     transform = Scaler(scaler).transform
-    return tuple(transform(take(series, split_ranges, name)) for name in ("train", "val", "test"))
+    return tuple(transform(take(series, split_ranges, name)) for name in SPLITS)
+
+
+def _scale_cases(series: pd.DataFrame, split_ranges: dict, scaler: dict) -> tuple:
+    """Each split scaled, carrying what the windowing stage reads from the file itself."""
+    attrs = {
+        "task": "classification",
+        "classes": list(series.attrs.get("classes", [])),
+        "features": list(scaler["columns"]),
+    }
+    splits = []
+    for name in SPLITS:
+        part = labelled.scale_cases(labelled.take_cases(series, split_ranges, name), scaler)
+        part.attrs = dict(attrs)
+        splits.append(part)
+    return tuple(splits)
+
+
+_SPLITTERS = {"forecast": _chronological_ranges, "classification": _labelled_cases}
+_TRANSFORMS = {"forecast": _scale_rows, "classification": _scale_cases}

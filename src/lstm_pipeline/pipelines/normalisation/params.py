@@ -6,6 +6,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from lstm_pipeline.parameters import StrictModel
+from lstm_pipeline.scaling.labelled import SequenceScaler
 from lstm_pipeline.scaling.scaler import ScalerMethod
 
 
@@ -58,9 +59,22 @@ class PCAParams(StrictModel):
         return self
 
 
+class LabelledParams(StrictModel):
+    """Classification: the archive's TRAIN/TEST split is kept; validation comes from TRAIN."""
+
+    validation: float = Field(
+        default=0.0, ge=0, lt=1, description="stratified share of TRAIN; 0: none (train loss)"
+    )
+    test: float = Field(
+        default=0.25, gt=0, lt=1, description="stratified test share of a source without split"
+    )
+    scaler: SequenceScaler = "per_sequence"
+
+
 class NormalisationParams(StrictModel):
     parameter_key = "normalisation"
 
     split: SplitParams = Field(default_factory=SplitParams)
     scaler: ScalerMethod = "standard"
     pca: PCAParams = Field(default_factory=PCAParams)
+    labelled: LabelledParams = Field(default_factory=LabelledParams)

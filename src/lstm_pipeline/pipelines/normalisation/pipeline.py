@@ -14,19 +14,19 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 find_split_ranges,
-                inputs=["series", "params:normalisation"],
+                inputs=["series", "params:normalisation", "params:task", "params:seed"],
                 outputs="split_ranges",
                 name="find_split_ranges",
             ),
             Node(
                 fit_train_scaler,
-                inputs=["series", "split_ranges", "params:normalisation"],
+                inputs=["series", "split_ranges", "params:normalisation", "params:task"],
                 outputs="scaler",
                 name="fit_train_scaler",
             ),
             Node(
                 transform_splits,
-                inputs=["series", "split_ranges", "scaler"],
+                inputs=["series", "split_ranges", "scaler", "params:task"],
                 outputs=["train_series", "val_series", "test_series"],
                 name="transform_splits",
             ),
