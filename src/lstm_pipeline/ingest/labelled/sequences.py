@@ -1,0 +1,78 @@
+"""Labelled sequences in memory, the one type every labelled-input reader returns."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lstm_pipeline.errors import SequenceShapeError
+
+
+@dataclass
+class LabelledSequences:
+    """The cases of one file (or one split), in file order.
+
+    Attributes:
+        values: one float32 ``(length, n_dims)`` array per case; NaN marks a missing value.
+        labels: object array of ``str``, one per case (a one-hot row becomes the index of
+            its 1 as text).
+        dims: the dimension names (``dim_0``.. where the source has none).
+        source: the file read, for messages.
+    """
+
+    values: list[np.ndarray]
+    labels: np.ndarray
+    dims: list[str]
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def lengths(self) -> np.ndarray:
+        """The number of steps of each case (int64)."""
+        return np.fromiter((len(v) for v in self.values), dtype=np.int64, count=len(self.values))
+
+    def missing_count(self) -> int:
+        """How many values are missing (NaN) over every case and dimension."""
+        return int(sum(np.count_nonzero(np.isnan(v)) for v in self.values))
+
+
+def dim_names(n_dims: int) -> list[str]:
+    """The default dimension names: ``dim_0``, ``dim_1``, ..."""
+    return [f"dim_{i}" for i in range(n_dims)]
+
+
+def check_lengths(lengths: np.ndarray, source: str, where: list[str] | None = None) -> None:
+    """Refuse a case of length 0, naming the file and the (0-based) case.
+
+    Args:
+        lengths: the length of each case.
+        source: the file, for the message.
+        where: optional text per case (e.g. ``"line 20"``) added to the message.
+    """
+    empty = np.flatnonzero(np.asarray(lengths) == 0)
+    if empty.size:
+        case = int(empty[0])
+        extra = f", {where[case]}" if where is not None else ""
+        raise SequenceShapeError(
+            f"{source}: case {case} (0-based{extra}) has length 0; every sequence needs at "
+            f"least one step ({empty.size} such case(s)). Remove the case or fix the file."
+        )
+
+
+def concat(parts: list[LabelledSequences], source: str) -> LabelledSequences:
+    """Join several files' cases (same dimensions) into one, in order."""
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    for part in parts[1:]:
+        if part.dims != first.dims:
+            raise SequenceShapeError(
+                f"{part.source} has dimensions {part.dims} but {first.source} has "
+                f"{first.dims}; files of one split must have the same dimensions."
+            )
+    return LabelledSequences(
+        values=[v for part in parts for v in part.values],
+        labels=np.concatenate([part.labels for part in parts]).astype(object),
+        dims=list(first.dims),
+        source=source,
+    )
