@@ -1,15 +1,11 @@
-"""Metrics against hand-computed values; classification metrics; the airline sanity check."""
+"""Forecast metrics against hand-computed values; the airline sanity check (classification:
+test_classification.py)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from lstm_pipeline.evaluation.baselines import baseline_positions, seasonal_naive
-from lstm_pipeline.evaluation.classification import (
-    classification_metrics,
-    confusion_matrix,
-    majority_baseline,
-)
 from lstm_pipeline.evaluation.metrics import ForecastErrors, seasonal_naive_scale
 from tests.conftest import REPO
 
@@ -88,25 +84,3 @@ def test_airline_seasonal_naive_mape_through_the_project_code(tmp_path):
     errors = ForecastErrors(36, 1)
     errors.update(actual.numpy(), forecast)
     assert errors.summary(np.ones(1))["mape"] == pytest.approx(0.13189, abs=5e-6)
-
-
-def test_classification_metrics_match_hand_computed_values():
-    actual = [0, 0, 0, 1, 1, 2]
-    predicted = [0, 0, 1, 1, 2, 2]
-    matrix = confusion_matrix(actual, predicted, 3)
-    np.testing.assert_array_equal(matrix, [[2, 1, 0], [0, 1, 1], [0, 0, 1]])
-    result = classification_metrics(matrix, ["a", "b", "c"])
-    assert result["accuracy"] == pytest.approx(4 / 6)
-    # recalls 2/3, 1/2, 1/1
-    assert result["balanced_accuracy"] == pytest.approx((2 / 3 + 1 / 2 + 1) / 3)
-    # precisions 1, 1/2, 1/2 -> F1 0.8, 0.5, 2/3
-    assert result["per_class"]["a"]["precision"] == pytest.approx(1.0)
-    assert result["per_class"]["b"]["recall"] == pytest.approx(0.5)
-    assert result["macro_f1"] == pytest.approx((0.8 + 0.5 + 2 / 3) / 3)
-
-
-def test_majority_baseline_predicts_the_commonest_train_class():
-    result = majority_baseline([1, 1, 0, 1], [0, 1, 1, 2], n_classes=3)
-    assert result["majority_class"] == 1
-    assert result["accuracy"] == pytest.approx(0.5)
-    assert result["balanced_accuracy"] == pytest.approx(1 / 3)

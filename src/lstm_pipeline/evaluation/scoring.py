@@ -71,6 +71,7 @@ class MetricsAccumulator:
                 "evaluation.units names %s, not among the targets %s", unused, self.targets
             )
         return {
+            "task": "forecast",
             "windows": self.windows,
             "targets": self.targets,
             "units": {t: unit_label(units, t) for t in self.targets},
