@@ -8,6 +8,7 @@ from lstm_pipeline.datasets.atomic import (
     AtomicTextDataset,
 )
 from lstm_pipeline.datasets.keras_model import KerasModelDataset
+from lstm_pipeline.datasets.plots import PlotFolderDataset
 from lstm_pipeline.datasets.predictions import StreamedParquetDataset
 from lstm_pipeline.datasets.raw_files import RawFilesDataset
 from lstm_pipeline.datasets.series import SeriesParquetDataset
@@ -20,6 +21,7 @@ __all__ = [
     "AtomicPlotlyDataset",
     "AtomicTextDataset",
     "KerasModelDataset",
+    "PlotFolderDataset",
     "RawFilesDataset",
     "SeriesParquetDataset",
     "StreamedParquetDataset",

@@ -1,0 +1,121 @@
+"""Catalog entry for a group of plots: one folder of PNGs and their Plotly twins, replaced
+whole, so the set of plots can differ from run to run (by task) behind one catalog entry."""
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from kedro.io import AbstractDataset, DatasetError
+from kedro_datasets._typing import PlotlyPreview
+
+from lstm_pipeline.files import atomic_target, exclusive_lock, recover
+from lstm_pipeline.lineage import KEY, attach
+
+INDEX = "index.json"
+NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+class PlotFolderDataset(AbstractDataset[dict, dict]):
+    """Save a dict ``{name: (matplotlib figure, Plotly figure)}``: every figure is written
+    into a temporary folder (``<name>.png``, ``<name>.plotly.json``, and ``index.json``
+    listing them), swapped into place when complete under a lock on the folder, so a
+    killed run leaves the previous set or the new one, never a mixture. The ``lineage`` key
+    the lineage hook adds to the dict goes into index.json, each PNG's text metadata and
+    each Plotly figure's ``layout.meta``.
+
+    Load returns ``{name: {"png": path, "plotly": path}}`` in the saved order, plus the
+    ``lineage`` key (the lineage hook hands nodes the dict without it). kedro-viz previews
+    the first Plotly figure.
+
+    Example catalog entry::
+
+        evaluation_plots:
+          type: lstm_pipeline.datasets.PlotFolderDataset
+          path: data/08_reporting/plots
+          dpi: 110
+    """
+
+    def __init__(self, path: str, dpi: int = 110, metadata: dict[str, Any] | None = None) -> None:
+        self._path = Path(path)
+        self._dpi = dpi
+        self.metadata = metadata
+
+    def save(self, data: dict) -> None:
+        """Write every figure of ``data`` into a temporary folder swapped into place."""
+        figures = {name: pair for name, pair in data.items() if name != KEY}
+        _check_figures(self._path, figures)
+        lineage = data.get(KEY)
+        try:
+            with exclusive_lock(self._path), atomic_target(self._path) as temporary:
+                temporary.mkdir()
+                for name, (png, interactive) in figures.items():
+                    self._write_png(temporary / f"{name}.png", png, lineage)
+                    _write_plotly(temporary / f"{name}.plotly.json", interactive, lineage)
+                index = {"plots": list(figures), KEY: lineage}
+                (temporary / INDEX).write_text(json.dumps(index, indent=2))
+        finally:
+            _close(png for png, _ in figures.values())
+
+    def _write_png(self, path: Path, figure, lineage: dict | None) -> None:
+        metadata = {"lineage": json.dumps(lineage)} if lineage else {}
+        figure.savefig(path, dpi=self._dpi, metadata=metadata)
+
+    def load(self) -> dict:
+        """``{name: {"png": path, "plotly": path}}`` and the folder's ``lineage``."""
+        index = self._index()
+        plots: dict[str, Any] = {
+            name: {
+                "png": str(self._path / f"{name}.png"),
+                "plotly": str(self._path / f"{name}.plotly.json"),
+            }
+            for name in index["plots"]
+        }
+        if index.get(KEY):
+            plots[KEY] = index[KEY]
+        return plots
+
+    def _index(self) -> dict:
+        recover(self._path)
+        try:
+            return json.loads((self._path / INDEX).read_text())
+        except FileNotFoundError as exc:
+            raise DatasetError(f"No plots saved in '{self._path}' (no {INDEX}).") from exc
+
+    def _exists(self) -> bool:
+        recover(self._path)
+        return (self._path / INDEX).is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"path": str(self._path), "dpi": self._dpi}
+
+    def preview(self) -> PlotlyPreview:
+        """kedro-viz: the first Plotly figure of the folder (empty without plots)."""
+        names = self._index()["plots"]
+        if not names:
+            return PlotlyPreview({})
+        return PlotlyPreview(json.loads((self._path / f"{names[0]}.plotly.json").read_text()))
+
+
+def _check_figures(path: Path, figures: dict) -> None:
+    for name, pair in figures.items():
+        if not (isinstance(name, str) and NAME.fullmatch(name)):
+            raise DatasetError(f"{path}: plot names are lower-case identifiers, got {name!r}")
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise DatasetError(
+                f"{path}: plot '{name}' must be a (matplotlib figure, Plotly figure) pair, got "
+                f"{type(pair).__name__}"
+            )
+
+
+def _close(figures) -> None:
+    import matplotlib.pyplot as plt
+
+    for figure in figures:
+        plt.close(figure)
+
+
+def _write_plotly(path: Path, figure, lineage: dict | None) -> None:
+    if lineage:
+        attach(figure, lineage)
+    path.write_text(figure.to_json())
