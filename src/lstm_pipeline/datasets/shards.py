@@ -1,4 +1,5 @@
-"""Catalog entry for a folder of window shards (HDF5 or TFRecord) plus manifest.json."""
+"""Catalog entry for a folder of shards (HDF5 or TFRecord) plus manifest.json: windows
+(forecasting) or labelled sequences (classification)."""
 
 import json
 from pathlib import Path
@@ -11,16 +12,18 @@ from lstm_pipeline.files import atomic_target, exclusive_lock, recover
 from lstm_pipeline.windows.choices import FORMATS, VERIFY
 from lstm_pipeline.windows.manifest import MANIFEST
 from lstm_pipeline.windows.reader import ShardSet
-from lstm_pipeline.windows.writing import WindowingJob
+from lstm_pipeline.windows.writing import ShardJob
 
 
-class WindowShardsDataset(AbstractDataset[WindowingJob, ShardSet]):
-    """Save runs a :class:`WindowingJob` (streaming, into a temporary folder swapped into
-    place, under a lock on the folder: a second writer fails at once naming the first);
-    load returns a verified, lazy :class:`ShardSet` for ``make_dataset`` (``verify``: size
-    and SHA-256 of every shard, and every shard's own attributes against the manifest).
-    Both first clear what a killed run left: a folder retired by a half-done swap is put
-    back, temporaries of writers no longer running are removed.
+class WindowShardsDataset(AbstractDataset[ShardJob, ShardSet]):
+    """Save runs a :class:`~lstm_pipeline.windows.writing.WindowingJob` or a
+    :class:`~lstm_pipeline.windows.case_writing.SequenceJob` (both ``ShardJob``s;
+    streaming, into a temporary folder swapped into place, under a lock on the folder: a
+    second writer fails at once naming the first); load returns a verified, lazy
+    :class:`ShardSet` for ``make_dataset`` (``verify``: size and SHA-256 of every shard,
+    and every shard's own attributes against the manifest). Both first clear what a killed
+    run left: a folder retired by a half-done swap is put back, temporaries of writers no
+    longer running are removed.
 
     Example catalog entry::
 
@@ -51,11 +54,11 @@ class WindowShardsDataset(AbstractDataset[WindowingJob, ShardSet]):
         recover(self._path)
         return ShardSet(self._path, verify=self._verify)
 
-    def save(self, data: WindowingJob) -> None:
+    def save(self, data: ShardJob) -> None:
         """Run ``data`` into a temporary folder and swap it into place; raises LockHeldError
         naming the pid of another process writing the same folder."""
-        if not isinstance(data, WindowingJob):
-            raise DatasetError(f"{self._path}: expected a WindowingJob, got {type(data).__name__}")
+        if not isinstance(data, ShardJob):
+            raise DatasetError(f"{self._path}: expected a ShardJob, got {type(data).__name__}")
         with exclusive_lock(self._path), atomic_target(self._path) as temporary:
             data.write(temporary, fmt=self._format)
 

@@ -32,6 +32,7 @@ class ReadOrder:
     cycle_length: int = 4
     pool_size: int = 8
     epoch: int = 0  # index of the first epoch: its shuffle order is that epoch's
+    pad_to_multiple: int = 1  # labelled sequences: batch length rounded up to a multiple
 
 
 def iter_batches(

@@ -12,12 +12,12 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from lstm_pipeline.errors import ShardIntegrityError
-from lstm_pipeline.windows.choices import Compression, Format, Layout
+from lstm_pipeline.windows.choices import Compression, Format, SequenceLayout, WindowLayout
 
 MANIFEST = "manifest.json"
 SHARD_ATTRIBUTES_VERSION = 1
@@ -35,6 +35,13 @@ SHARD_ATTRIBUTE_KEYS = (
     "stride",
     "step_ns",
 )
+# what every shard of labelled sequences (layout "sequences") records of its manifest
+SEQUENCE_ATTRIBUTE_KEYS = ("layout", "task", "feature_columns", "classes")
+ATTRIBUTE_KEYS = {
+    "segments": SHARD_ATTRIBUTE_KEYS,
+    "windows": SHARD_ATTRIBUTE_KEYS,
+    "sequences": SEQUENCE_ATTRIBUTE_KEYS,
+}
 
 
 class ShardInfo(BaseModel):
@@ -55,7 +62,7 @@ class Manifest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     format: Format
-    layout: Layout
+    layout: WindowLayout
     compression: Compression
     dtype: Literal["float32"]
     columns: list[str]
@@ -74,15 +81,54 @@ class Manifest(BaseModel):
     segments: list[list[int]]  # [shard, start_ns, rows, windows] per segment (segments layout)
 
 
+class CaseShardInfo(BaseModel):
+    """One shard file of labelled sequences as the manifest lists it."""
+
+    file: str
+    bytes: int
+    sha256: str
+    cases: int
+    rows: int  # time steps of all its cases together
+
+
+class SequenceManifest(BaseModel):
+    """manifest.json of labelled sequences (layout ``sequences``): one record per case, its
+    values unpadded, its label, case number and true length."""
+
+    model_config = ConfigDict(extra="allow")
+
+    format: Format
+    layout: SequenceLayout
+    task: Literal["classification"]
+    compression: Compression
+    dtype: Literal["float32"]
+    feature_columns: list[str]
+    classes: list[str]
+    cases_total: int
+    min_length: int | None  # None: no case
+    max_length: int | None
+    shapes: dict[str, list[int | None]]
+    shards: list[CaseShardInfo]
+
+
+AnyManifest = Annotated[Manifest | SequenceManifest, Field(discriminator="layout")]
+_ANY_MANIFEST = TypeAdapter(AnyManifest)
+
+
+def parse_manifest(data: dict) -> Manifest | SequenceManifest:
+    """The manifest model its ``layout`` names; raises pydantic's ValidationError."""
+    return _ANY_MANIFEST.validate_python(data)
+
+
 def shard_attributes(manifest: dict, file: str) -> dict:
     """What the shard named ``file`` records about itself, from its ``manifest`` (a dict):
-    the window arithmetic, columns and layout, its file name and the lineage generation of
-    the run that wrote it (``None`` without lineage). JSON-ready."""
+    the window arithmetic (or the classes), columns and layout, its file name and the
+    lineage generation of the run that wrote it (``None`` without lineage). JSON-ready."""
     lineage = manifest.get("lineage") or {}
     return {
         "version": SHARD_ATTRIBUTES_VERSION,
         "file": file,
-        **{key: manifest[key] for key in SHARD_ATTRIBUTE_KEYS},
+        **{key: manifest[key] for key in ATTRIBUTE_KEYS[manifest["layout"]]},
         "lineage_generation": lineage.get("generation"),
     }
 
@@ -108,8 +154,10 @@ def check_shard_attributes(path: Path, expected: dict, found: dict | None) -> No
         )
 
 
-def manifest_problems(manifest: Manifest) -> list[str]:
+def manifest_problems(manifest: Manifest | SequenceManifest) -> list[str]:
     """What ``manifest`` says that contradicts itself (each names the fields), or ``[]``."""
+    if isinstance(manifest, SequenceManifest):
+        return sequence_manifest_problems(manifest)
     m, problems = manifest, []
     for kind in ("feature", "target"):
         names, index = getattr(m, f"{kind}_columns"), getattr(m, f"{kind}_index")
@@ -131,6 +179,26 @@ def manifest_problems(manifest: Manifest) -> list[str]:
         problems.append(f"windows_total {m.windows_total} is not the sum of the shards' windows")
     if m.layout == "segments":
         problems += _segment_table_problems(m)
+    return problems
+
+
+def sequence_manifest_problems(m: SequenceManifest) -> list[str]:
+    """What a manifest of labelled sequences says that contradicts itself, or ``[]``."""
+    problems = []
+    if m.shapes != {"inputs": [None, len(m.feature_columns)]}:
+        problems.append(
+            f"shapes {m.shapes} do not follow from the feature columns (expected "
+            f"{ {'inputs': [None, len(m.feature_columns)]} })"
+        )
+    if m.cases_total != sum(s.cases for s in m.shards):
+        problems.append(f"cases_total {m.cases_total} is not the sum of the shards' cases")
+    lengths = (m.min_length, m.max_length)
+    known = None not in lengths and 1 <= lengths[0] <= lengths[1]
+    if (m.cases_total > 0) != known or (m.cases_total == 0 and lengths != (None, None)):
+        problems.append(
+            f"min_length {m.min_length} and max_length {m.max_length} do not fit "
+            f"{m.cases_total} case(s)"
+        )
     return problems
 
 
@@ -159,13 +227,13 @@ def sha256_of(path: Path) -> str:
 def write_manifest(folder: Path, manifest: dict) -> None:
     """Write ``manifest`` as ``folder/manifest.json``. Raises ValueError (a bug, not a user
     mistake) when it is one that :func:`read_manifest` would refuse."""
-    problems = manifest_problems(Manifest.model_validate(manifest))
+    problems = manifest_problems(parse_manifest(manifest))
     if problems:
         raise ValueError(f"refusing to write an inconsistent manifest: {'; '.join(problems)}")
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
 
 
-def read_manifest(folder: Path) -> Manifest:
+def read_manifest(folder: Path) -> Manifest | SequenceManifest:
     """The manifest of a shard folder. Raises :class:`ShardIntegrityError` when it is
     missing, does not parse, or contradicts itself (an edited manifest)."""
     path = Path(folder) / MANIFEST
@@ -175,7 +243,7 @@ def read_manifest(folder: Path) -> Manifest:
             f"windowing pipeline (kedro run --pipelines=windowing) to write it."
         )
     try:
-        manifest = Manifest.model_validate(json.loads(path.read_text()))
+        manifest = parse_manifest(json.loads(path.read_text()))
     except (json.JSONDecodeError, ValidationError) as exc:
         raise ShardIntegrityError(
             f"'{path}' is not a valid shard manifest ({exc}). Run the windowing pipeline again."
@@ -189,7 +257,9 @@ def read_manifest(folder: Path) -> Manifest:
     return manifest
 
 
-def verify_shards(folder: Path, manifest: Manifest, checksum: bool = True) -> None:
+def verify_shards(
+    folder: Path, manifest: Manifest | SequenceManifest, checksum: bool = True
+) -> None:
     """Raise :class:`ShardIntegrityError` naming the first shard that is missing or whose
     size (and, with ``checksum``, SHA-256) disagrees with the manifest."""
     for shard in manifest.shards:
@@ -209,7 +279,9 @@ def verify_shards(folder: Path, manifest: Manifest, checksum: bool = True) -> No
             )
 
 
-def first_corrupt_shard(folder: Path, shards: Iterable[ShardInfo]) -> ShardInfo | None:
+def first_corrupt_shard(
+    folder: Path, shards: Iterable[ShardInfo | CaseShardInfo]
+) -> ShardInfo | CaseShardInfo | None:
     """The first of ``shards`` whose SHA-256 differs from its manifest entry (each is read
     in full, so only call it to name the culprit once a read has failed), or ``None``."""
     for shard in shards:

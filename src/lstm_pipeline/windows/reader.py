@@ -1,5 +1,9 @@
 """The streaming input pipeline: shard folder -> tf.data.Dataset of (inputs, targets) batches.
 
+Forecasting shards (layouts ``segments`` and ``windows``) give windows, as below; shards of
+labelled sequences (layout ``sequences``) give padded, masked, length-bucketed batches of
+cases (see bucketing.py). :func:`make_dataset` dispatches on the manifest's layout.
+
 Two stages:
 1. Shards are read interleaved (TFRecord through a parallel tf.data interleave, HDF5
    through h5py), yielding segments (or blocks of stored windows) in a seeded, per-epoch
@@ -28,13 +32,18 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from lstm_pipeline.errors import ShardIntegrityError
 from lstm_pipeline.windows.batching import ReadOrder, iter_batches
+from lstm_pipeline.windows.bucketing import iter_case_batches
+from lstm_pipeline.windows.case_stores import read_hdf5_cases, tfrecord_cases
 from lstm_pipeline.windows.choices import VERIFY
 from lstm_pipeline.windows.cutting import SegmentWindows, WindowBlock
 from lstm_pipeline.windows.manifest import (
+    CaseShardInfo,
     Manifest,
+    SequenceManifest,
     ShardInfo,
     check_shard_attributes,
     first_corrupt_shard,
@@ -70,7 +79,14 @@ class ShardSet:
             verify_shards(self.folder, self.manifest, checksum=verify == "sha256")
         self._check_shard_attributes()
         m = self.manifest
-        self.spec = WindowSpec(m.input_length, m.horizon, m.offset, m.stride)
+        self.spec = (
+            None if self.is_sequences else WindowSpec(m.input_length, m.horizon, m.offset, m.stride)
+        )
+
+    @property
+    def is_sequences(self) -> bool:
+        """Whether the folder holds labelled sequences (layout ``sequences``)."""
+        return isinstance(self.manifest, SequenceManifest)
 
     def _check_shard_attributes(self) -> None:
         m = self.manifest
@@ -82,6 +98,12 @@ class ShardSet:
 
     def __repr__(self) -> str:
         m = self.manifest
+        if self.is_sequences:
+            return (
+                f"ShardSet('{self.folder}', {m.format}/{m.layout}, {m.cases_total} cases of "
+                f"{m.min_length}..{m.max_length} steps x {len(m.feature_columns)} features, "
+                f"{len(m.classes)} classes, in {len(m.shards)} shard(s))"
+            )
         return (
             f"ShardSet('{self.folder}', {m.format}/{m.layout}, {m.windows_total} windows of "
             f"{m.shapes['inputs']} -> {m.shapes['targets']} in {len(m.shards)} shard(s))"
@@ -89,8 +111,53 @@ class ShardSet:
 
     @property
     def windows_total(self) -> int:
-        """Windows in the folder, all shards together."""
-        return self.manifest.windows_total
+        """Windows in the folder, all shards together (labelled sequences: the cases, the
+        examples a batch is drawn from, as :attr:`samples_total`)."""
+        return self.samples_total
+
+    @property
+    def samples_total(self) -> int:
+        """Examples in the folder: windows (forecasting) or cases (labelled sequences)."""
+        m = self.manifest
+        return m.cases_total if self.is_sequences else m.windows_total
+
+    @property
+    def task(self) -> str:
+        """``classification`` for labelled sequences, else ``forecast``."""
+        return "classification" if self.is_sequences else "forecast"
+
+    @property
+    def cases_total(self) -> int:
+        """Cases in the folder (labelled sequences; 0 for forecasting shards)."""
+        return self.manifest.cases_total if self.is_sequences else 0
+
+    @property
+    def classes(self) -> list[str]:
+        """The class names, code i <-> classes[i] (``[]`` for forecasting shards)."""
+        return list(self.manifest.classes) if self.is_sequences else []
+
+    @property
+    def min_length(self) -> int | None:
+        """The shortest case's length (forecasting: the input length; None: no case)."""
+        return self.manifest.min_length if self.is_sequences else self.manifest.input_length
+
+    @property
+    def max_length(self) -> int | None:
+        """The longest case's length (forecasting: the input length; None: no case)."""
+        return self.manifest.max_length if self.is_sequences else self.manifest.input_length
+
+    def case_table(self) -> pd.DataFrame:
+        """``case``, ``label`` (int32 code) and ``length`` of every case, in stored order
+        (the order of ``make_dataset(shuffle=False)``), read shard after shard. Raises
+        ValueError for forecasting shards, :class:`ShardIntegrityError` for a corrupt one."""
+        if not self.is_sequences:
+            raise ValueError(f"{self.folder} holds windows, not labelled cases")
+        rows = [
+            (int(case), int(label), len(values))
+            for values, label, case in self.iter_items(range(len(self.manifest.shards)), 1)
+        ]
+        table = pd.DataFrame(rows, columns=["case", "label", "length"])
+        return table.astype({"case": "int64", "label": "int32", "length": "int64"})
 
     @property
     def lineage(self) -> dict | None:
@@ -109,18 +176,22 @@ class ShardSet:
             return self._tfrecord_items(shards, cycle)
         # HDF5 is read in Python, not through tf.data.from_generator: a generator nested in
         # the batch generator's py_func made the HDF5 path 3x slower (GIL ping-pong)
-        layout = self.manifest.layout
-        readers = (read_hdf5_items(str(self.folder / s.file), layout) for s in shards)
+        read = _HDF5_READERS[self.manifest.layout]
+        readers = (read(str(self.folder / s.file), self.manifest.layout) for s in shards)
         return _round_robin(readers, cycle)
 
-    def _tfrecord_items(self, shards: list[ShardInfo], cycle: int) -> Iterator[tuple]:
+    def _tfrecord_items(
+        self, shards: list[ShardInfo] | list[CaseShardInfo], cycle: int
+    ) -> Iterator[tuple]:
         import tensorflow as tf
 
         manifest = self.manifest.model_dump()
         paths = [str(self.folder / s.file) for s in shards]
 
+        read = _TFRECORD_READERS[manifest["layout"]]
+
         def items_of(path, position):  # each item carries its shard's position in `shards`
-            return tfrecord_items(path, manifest).map(lambda *item: (*item, position))
+            return read(path, manifest).map(lambda *item: (*item, position))
 
         positions = tf.range(len(paths), dtype=tf.int64)
         dataset = (
@@ -136,14 +207,15 @@ class ShardSet:
         )
         return self._named_read_errors(dataset.as_numpy_iterator(), shards)
 
-    def _named_read_errors(self, items: Iterator[tuple], shards: list[ShardInfo]):
+    def _named_read_errors(
+        self, items: Iterator[tuple], shards: list[ShardInfo] | list[CaseShardInfo]
+    ):
         """``items`` without their shard position; a failed read (a record failing its
         CRC32C, a broken GZIP stream) names the shard, found by the SHA-256 of the shards
         not yet read to the end, in reading order, stopping at the first that differs."""
         import tensorflow as tf
 
-        layout = self.manifest.layout
-        left = [items_per_shard(layout, s.windows, s.segments) for s in shards]
+        left = [_items_in(self.manifest.layout, s) for s in shards]
         try:
             for *item, position in items:
                 left[position] -= 1
@@ -178,6 +250,24 @@ class ShardSet:
         starts = [item[2] for item in self.iter_items(range(len(m.shards)), 1)]
         return np.concatenate(starts) if starts else np.empty(0, dtype=np.int64)
 
+
+def _items_in(layout: str, shard: ShardInfo | CaseShardInfo) -> int:
+    """How many items reading ``shard`` yields: its cases, segments or window blocks."""
+    if layout == "sequences":
+        return shard.cases
+    return items_per_shard(layout, shard.windows, shard.segments)
+
+
+_HDF5_READERS = {
+    "segments": read_hdf5_items,
+    "windows": read_hdf5_items,
+    "sequences": lambda path, layout: read_hdf5_cases(path),
+}
+_TFRECORD_READERS = {
+    "segments": tfrecord_items,
+    "windows": tfrecord_items,
+    "sequences": tfrecord_cases,
+}
 
 _TF_NOISE = re.compile(r"\{\{[^}]*\}\}|\[Op:\w+\].*$")  # op names, not the reason
 
@@ -215,9 +305,13 @@ def make_dataset(
     verify: str = "size",
     prefetch: int | None = None,
     epoch: int = 0,
+    pad_to_multiple: int = 1,
 ):
     """A ``tf.data.Dataset`` of float32 ``(inputs, targets)`` batches of shapes
-    ``(batch, input_length, n_features)`` and ``(batch, horizon, n_targets)``.
+    ``(batch, input_length, n_features)`` and ``(batch, horizon, n_targets)``; for shards
+    of labelled sequences (layout ``sequences``), of ``({"values": float32 (batch, T_b,
+    n_features) zero-padded, "mask": bool (batch, T_b)}, labels int32 (batch,))``, ``T_b``
+    the batch's longest case rounded up to ``pad_to_multiple``.
 
     Args:
         shards_dir: a shard folder (with manifest.json) or a loaded :class:`ShardSet`.
@@ -226,13 +320,16 @@ def make_dataset(
             ``False`` yields every window once, in time order. ``seed``: the same seed
             gives the same batches. ``repeat``: loop over epochs forever, each reshuffled.
         drop_remainder: drop each epoch's last, smaller batch (a fixed batch shape).
-        cycle_length / pool_size: shards read in parallel / segments mixed into a batch.
+        cycle_length / pool_size: shards read in parallel / segments mixed into a batch
+            (labelled sequences: batches in the pool of cases bucketed by length).
         input_context: a ``tf.distribute.InputContext``; each input pipeline then reads
             a disjoint subset of the shards and yields per-replica batches.
         verify: check shard sizes (``"size"``), SHA-256 (``"sha256"``) or neither on
             opening; shard attributes are always checked, checksums on every read.
         prefetch: batches prefetched (``None``: tuned). ``epoch``: the first epoch's index
             (its shuffle order), so a resumed run reads what an uninterrupted one would.
+        pad_to_multiple: labelled sequences only: each batch's length is a multiple of it
+            (a chunked model's chunk length); ignored for windows.
 
     Raises:
         ShardIntegrityError: a manifest or shard is missing, edited or corrupt (found while
@@ -242,11 +339,15 @@ def make_dataset(
 
     _keep_large_buffers_in_heap()
     _check_batch_size(batch_size)
+    _check_positive("pad_to_multiple", pad_to_multiple)
     shard_set = shards_dir if isinstance(shards_dir, ShardSet) else ShardSet(shards_dir, verify)
     shard_ids, batch_size = _worker_share(shard_set, batch_size, input_context)
-    order = ReadOrder(shuffle, seed, repeat, drop_remainder, cycle_length, pool_size, epoch)
-    generate = partial(_generate, shard_set, shard_ids, batch_size, order)
-    signature = _batch_signature(shard_set.manifest, batch_size if drop_remainder else None)
+    order = ReadOrder(
+        shuffle, seed, repeat, drop_remainder, cycle_length, pool_size, epoch, pad_to_multiple
+    )
+    batches, signature_of = _BATCHING[shard_set.manifest.layout]
+    generate = partial(_generate, batches, shard_set, shard_ids, batch_size, order)
+    signature = signature_of(shard_set.manifest, batch_size if drop_remainder else None)
     dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
     return dataset.prefetch(tf.data.AUTOTUNE if prefetch is None else prefetch)
 
@@ -273,14 +374,18 @@ def named_shard_errors() -> Iterator[None]:
 _QUOTED_SHARD_ERROR = re.compile(r"ShardIntegrityError: (?P<message>[^\n]+)")
 
 
-def _generate(shard_set: ShardSet, shard_ids: list[int], batch_size: int, order: ReadOrder):
+def _generate(batches, shard_set: ShardSet, shard_ids: list[int], batch_size: int, order):
     _keep_large_buffers_in_heap()  # again: the TF runtime, started by now, reset it
-    yield from iter_batches(shard_set, shard_ids, batch_size, order)
+    yield from batches(shard_set, shard_ids, batch_size, order)
 
 
 def _check_batch_size(batch_size) -> None:
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    _check_positive("batch_size", batch_size)
+
+
+def _check_positive(name: str, value) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 def _worker_share(shard_set: ShardSet, batch_size: int, input_context) -> tuple[list[int], int]:
@@ -304,6 +409,25 @@ def _batch_signature(manifest: Manifest, batch_dim: int | None):
         tf.TensorSpec((batch_dim, *manifest.shapes["inputs"]), tf.float32),
         tf.TensorSpec((batch_dim, *manifest.shapes["targets"]), tf.float32),
     )
+
+
+def _case_batch_signature(manifest: SequenceManifest, batch_dim: int | None):
+    import tensorflow as tf
+
+    features = manifest.shapes["inputs"][1]
+    inputs = {
+        "values": tf.TensorSpec((batch_dim, None, features), tf.float32),
+        "mask": tf.TensorSpec((batch_dim, None), tf.bool),
+    }
+    return inputs, tf.TensorSpec((batch_dim,), tf.int32)
+
+
+# layout -> (batches of one input pipeline, their tf.data signature)
+_BATCHING = {
+    "segments": (iter_batches, _batch_signature),
+    "windows": (iter_batches, _batch_signature),
+    "sequences": (iter_case_batches, _case_batch_signature),
+}
 
 
 def _keep_large_buffers_in_heap() -> None:

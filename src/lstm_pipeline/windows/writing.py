@@ -40,13 +40,25 @@ class SeriesSource:
         raise NotImplementedError
 
 
+class ShardJob:
+    """What a shard folder dataset saves: writes one split's shards and ``manifest.json``
+    into a folder (see :class:`WindowingJob`, and ``SequenceJob`` for labelled sequences).
+    ``lineage`` is set by the lineage hook."""
+
+    lineage: dict | None = None
+
+    def write(self, folder: Path, fmt: str | None = None) -> dict:
+        """Write the shards and ``manifest.json`` into ``folder``; returns the manifest."""
+        raise NotImplementedError
+
+
 def stored_columns(features: Sequence[str], targets: Sequence[str]) -> list[str]:
     """The stored column order: features first, then the targets that are not features."""
     return [*features, *[t for t in targets if t not in features]]
 
 
 @dataclass
-class WindowingJob:
+class WindowingJob(ShardJob):
     """Everything needed to write one split's shards; run by the catalog dataset's save."""
 
     source: SeriesSource
