@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from lstm_pipeline.errors import SequenceShapeError
 
@@ -76,3 +77,37 @@ def concat(parts: list[LabelledSequences], source: str) -> LabelledSequences:
         dims=list(first.dims),
         source=source,
     )
+
+
+def to_frame(splits: dict[str, LabelledSequences], classes: list[str]) -> pd.DataFrame:
+    """The long table of every split: one row per (case, step), sorted by split, case, step.
+
+    Args:
+        splits: split name -> its cases (every split with the same dims).
+        classes: the class names, stored in ``attrs``.
+
+    Returns:
+        Columns ``split`` (str), ``case`` (int64), ``step`` (int32), ``label`` (str), then
+        one float32 column per dim; ``attrs = {"task", "dims", "classes"}``.
+    """
+    dims = next(iter(splits.values())).dims
+    parts = [_split_frame(name, splits[name], dims) for name in sorted(splits)]
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    frame.attrs = {"task": "classification", "dims": list(dims), "classes": list(classes)}
+    return frame
+
+
+def _split_frame(name: str, cases: LabelledSequences, dims: list[str]) -> pd.DataFrame:
+    """One split's rows, built with whole-array operations."""
+    lengths = cases.lengths()
+    total = int(lengths.sum())
+    starts = np.cumsum(lengths) - lengths
+    block = np.concatenate(cases.values) if total else np.empty((0, len(dims)), np.float32)
+    columns = {
+        "split": np.full(total, name, dtype=object),
+        "case": np.repeat(np.arange(len(lengths), dtype=np.int64), lengths),
+        "step": (np.arange(total, dtype=np.int64) - np.repeat(starts, lengths)).astype(np.int32),
+        "label": np.repeat(cases.labels.astype(object), lengths),
+    }
+    columns.update({dim: block[:, i].astype(np.float32) for i, dim in enumerate(dims)})
+    return pd.DataFrame(columns)
