@@ -17,11 +17,16 @@ def series(split):
 
 def test_plan_describes_the_job(series):
     settings = check_windows_fit(
-        series, series, series, WindowingParams(input_length=48, horizon=12, targets=["y"])
+        series,
+        series,
+        series,
+        WindowingParams(input_length=48, horizon=12, targets=["y"]),
+        "forecast",
     )
     job = windowing_job(series, settings)
     assert job.layout == "segments" and job.columns == ["a", "b", "y"]
     assert job.metadata["parameters"]["input_length"] == 48
+    assert settings["task"] == "forecast"
 
 
 def test_layout_auto_stores_windows_once_they_no_longer_overlap():
@@ -35,7 +40,7 @@ def test_layout_auto_stores_windows_once_they_no_longer_overlap():
 def test_window_longer_than_the_split_is_refused(series):
     params = WindowingParams(input_length=1990, horizon=24, targets=["y"])
     with pytest.raises(WindowingError, match=r"2014 rows, more than the 2000 rows.*input_length"):
-        check_windows_fit(series, series, series, params)
+        check_windows_fit(series, series, series, params, "forecast")
 
 
 def test_unknown_target_is_named_with_the_columns_there_are(series):
@@ -88,7 +93,7 @@ def test_a_split_with_rows_enough_but_no_complete_window_is_refused_naming_its_s
     monkeypatch.setattr(ParquetSeries, "batches", lambda self, c: batches(self, c, 100))
     monkeypatch.setattr(ParquetSeries, "to_pandas", None)  # never the whole split
     with pytest.raises(WindowingError) as caught:
-        check_windows_fit(series, val, series, WindowingParams(**SMALL))
+        check_windows_fit(series, val, series, WindowingParams(**SMALL), "forecast")
     message = str(caught.value)
     assert f"'{val.path}' (val_series) has 400 rows but not one complete window" in message
     assert "needs 30 consecutive rows with no missing value in ['a', 'b', 'y']" in message
@@ -105,10 +110,11 @@ def test_a_split_with_every_row_missing_a_value_is_refused(series, tmp_path):
     frame.to_parquet(tmp_path / "test_series.parquet")
     test = ParquetSeries(tmp_path / "test_series.parquet")
     with pytest.raises(WindowingError, match=r"\(test_series\).*every one of its rows has a"):
-        check_windows_fit(series, series, test, WindowingParams(**SMALL))
+        check_windows_fit(series, series, test, WindowingParams(**SMALL), "forecast")
 
 
 def test_gaps_in_a_column_that_is_not_windowed_do_not_count(series, tmp_path):
     val = gappy_split(tmp_path, column="b")
-    settings = check_windows_fit(series, val, series, WindowingParams(**SMALL, features=["a", "y"]))
+    params = WindowingParams(**SMALL, features=["a", "y"])
+    settings = check_windows_fit(series, val, series, params, "forecast")
     assert settings["features"] == ["a", "y"]

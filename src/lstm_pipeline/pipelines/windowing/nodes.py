@@ -1,37 +1,100 @@
-"""Windowing node: a normalised split -> a WindowingJob the shards dataset writes, streaming."""
+"""Windowing nodes: a normalised split -> a job the shards dataset writes, streaming.
+
+The same nodes serve both tasks (``params:task``, carried in the settings): forecasting
+cuts windows from series, classification stores each labelled case whole. Each node looks
+the task's library function up in a small table.
+"""
 
 import logging
 
+from lstm_pipeline.errors import SettingsError, WindowingError
 from lstm_pipeline.pipelines.windowing.params import WindowingParams
+from lstm_pipeline.task import TASKS
+from lstm_pipeline.windows import labelled
 from lstm_pipeline.windows.fitting import require_columns, require_rows, require_windows
 from lstm_pipeline.windows.reader import ShardSet
 from lstm_pipeline.windows.series import ParquetSeries
 from lstm_pipeline.windows.spec import WindowSpec
-from lstm_pipeline.windows.writing import WindowingJob, stored_columns
+from lstm_pipeline.windows.writing import ShardJob, WindowingJob, stored_columns
 
 logger = logging.getLogger(__name__)
 
 
-def check_windows_fit(
-    train: ParquetSeries, val: ParquetSeries, test: ParquetSeries, params: WindowingParams
+def check_windows_fit(train, val, test, params: WindowingParams, task: str) -> dict:
+    """Check every split before any is written, so that a bad setting replaces no shards.
+
+    Args:
+        train, val, test: the normalised splits (ParquetSeries, or ParquetSequences for
+            classification).
+        params: the windowing parameters. task: ``params:task``.
+
+    Returns:
+        The checked settings with the ``task``, persisted for the per-split nodes (which
+        may run in other processes).
+
+    Raises:
+        ColumnNotFoundError, WindowingError: naming the split at fault (forecasting: a
+            split without one complete window; classification: no train or test case).
+    """
+    _lookup(_FIT_CHECKS, task)({"train": train, "val": val, "test": test}, params)
+    return {**params.model_dump(), "task": task}
+
+
+def windowing_job(series, windowing_settings: dict) -> ShardJob:
+    """Describe how to store this split; the shards dataset runs it, streaming.
+
+    Args:
+        series: one normalised split. windowing_settings: from ``check_windows_fit``.
+
+    Returns:
+        A WindowingJob (forecasting) or a SequenceJob (classification).
+    """
+    task, params = _settings(windowing_settings)
+    return _lookup(_JOBS, task)(series, params)
+
+
+def record_windowing(
+    windowing_settings: dict, train: ShardSet, val: ShardSet, test: ShardSet
 ) -> dict:
-    """Check every split before any is written, so that a bad setting replaces no shards:
-    the columns exist and each split holds at least one complete window (streamed over its
-    row batches). Returns the checked settings, persisted for the per-split nodes (which
-    may run in other processes). Raises ColumnNotFoundError or WindowingError naming the
-    split (see lstm_pipeline.windows.fitting)."""
-    splits = (train, val, test)
-    for series in splits:
+    """The stage record, written last: what every later stage needs to know of the shards
+    (forecasting: shapes, columns, window arithmetic; classification: features, classes,
+    lengths) and the size of each split. Its inputs must all come from one windowing run
+    (checked before it runs), so a record exists only for a complete set of shards."""
+    task, _ = _settings(windowing_settings)
+    return _lookup(_RECORDS, task)({"train": train, "val": val, "test": test})
+
+
+def _settings(settings: dict) -> tuple[str, WindowingParams]:
+    """The task and the windowing parameters of persisted settings (forecast when they
+    predate the run-wide task)."""
+    params = {key: value for key, value in settings.items() if key != "task"}
+    return settings.get("task", "forecast"), WindowingParams.model_validate(params)
+
+
+def _lookup(table: dict, task: str):
+    if task not in table:
+        raise SettingsError(f"task = {task!r}: must be one of {list(TASKS)}")
+    return table[task]
+
+
+def _check_forecast_splits(splits: dict, params: WindowingParams) -> None:
+    """The columns exist and each split holds at least one complete window (streamed over
+    its row batches); see lstm_pipeline.windows.fitting."""
+    for name, series in splits.items():
+        _require_series(series, name)
+    for series in splits.values():
         _check_fits(series, params)  # cheap checks of every split first
-    for series in splits:
+    for series in splits.values():
         columns = stored_columns(params.features or series.columns, params.targets)
         require_windows(series, columns, _spec(params), f"'{series.path}' ({series.name})")
-    return params.model_dump()
 
 
-def windowing_job(series: ParquetSeries, settings: dict) -> WindowingJob:
-    """Describe how to window and store this split; the shards dataset runs it, streaming."""
-    params = WindowingParams.model_validate(settings)
+def _check_labelled_splits(splits: dict, params: WindowingParams) -> None:
+    labelled.check_labelled_splits(splits, params.features)
+
+
+def _forecast_job(series: ParquetSeries, params: WindowingParams) -> WindowingJob:
+    _require_series(series, series.name)
     _check_fits(series, params)
     layout = params.resolved_layout()
     _warn_if_windows_overlap(params, layout)
@@ -54,15 +117,10 @@ def windowing_job(series: ParquetSeries, settings: dict) -> WindowingJob:
     )
 
 
-def record_windowing(
-    windowing_settings: dict, train: ShardSet, val: ShardSet, test: ShardSet
-) -> dict:
-    """The stage record, written last: what every later stage needs to know of the shards
-    (shapes, columns, window arithmetic) and the size of each split. Its inputs must all
-    come from one windowing run (checked before it runs), so a record exists only for a
-    complete set of shards."""
-    m = train.manifest
+def _forecast_record(shard_sets: dict[str, ShardSet]) -> dict:
+    m = shard_sets["train"].manifest
     return {
+        "task": "forecast",
         "input_length": m.input_length,
         "horizon": m.horizon,
         "offset": m.offset,
@@ -75,7 +133,7 @@ def record_windowing(
         "layout": m.layout,
         "splits": {
             name: {"windows": s.windows_total, "shards": len(s.manifest.shards)}
-            for name, s in (("train", train), ("val", val), ("test", test))
+            for name, s in shard_sets.items()
         },
     }
 
@@ -95,7 +153,21 @@ def _warn_if_windows_overlap(params: WindowingParams, layout: str) -> None:
         )
 
 
+def _require_series(series, name: str) -> None:
+    if not isinstance(series, ParquetSeries):
+        raise WindowingError(
+            f"The {name} split '{getattr(series, 'path', series)}' holds labelled sequences, "
+            f"but task is 'forecast': set task: classification, or run the pipeline from "
+            f"ingestion with task forecast."
+        )
+
+
 def _check_fits(series: ParquetSeries, params: WindowingParams) -> None:
     require_columns(series, "windowing.targets", params.targets, f"'{series.path}'")
     require_columns(series, "windowing.features", params.features or [], f"'{series.path}'")
     require_rows(series, _spec(params), f"'{series.path}'")
+
+
+_FIT_CHECKS = {"forecast": _check_forecast_splits, "classification": _check_labelled_splits}
+_JOBS = {"forecast": _forecast_job, "classification": labelled.sequence_job}
+_RECORDS = {"forecast": _forecast_record, "classification": labelled.labelled_record}

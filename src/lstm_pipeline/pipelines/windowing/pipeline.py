@@ -1,5 +1,6 @@
 """windowing: train/val/test series -> train/val/test shard folders (HDF5 or TFRecord), then
-the stage record that later stages read the shapes from."""
+the stage record that later stages read the shapes from. The same nodes for both tasks
+(``params:task``): windows for forecasting, labelled cases for classification."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -16,7 +17,7 @@ def create_pipeline(**kwargs) -> Pipeline:
     """Check all splits, window each, then write the stage record."""
     check = Node(
         check_windows_fit,
-        inputs=[*(f"{split}_series" for split in SPLITS), "params:windowing"],
+        inputs=[*(f"{split}_series" for split in SPLITS), "params:windowing", "params:task"],
         outputs="windowing_settings",
         name="check_windows_fit",
     )
