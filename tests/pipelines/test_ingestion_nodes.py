@@ -22,8 +22,8 @@ def default_params(**changes) -> IngestionParams:
 
 def test_default_parameters_make_an_hourly_series_with_per_column_aggregation(slice_path):
     params = default_params()
-    raw, read_report = read_raw_series([slice_path], params)
-    series, report = clean_series(raw, read_report, params)
+    raw, read_report = read_raw_series([slice_path], params, "forecast")
+    series, report, mapping = clean_series(raw, read_report, params, "forecast")
     assert report["rows_read"] == 20160
     assert report["frequency"] == {"native": "min", "output": "h", "regular": True}
     # the first hour (17:24-17:59) is incomplete and dropped; the last full hour is 16:00
@@ -41,12 +41,13 @@ def test_default_parameters_make_an_hourly_series_with_per_column_aggregation(sl
     assert report["missing"]["columns"]["Voltage"] == {"missing": 4, "filled": 4, "remaining": 0}
     assert report["gaps"]["longer_than_max_gap"] == 0
     assert report["targets"] == ["Global_active_power"]
+    assert mapping == {"task": "forecast", "classes": [], "counts": {}}
 
 
 def test_native_grid_without_resampling_keeps_every_minute(slice_path):
     params = default_params(resample=None)
-    raw, read_report = read_raw_series([slice_path], params)
-    series, report = clean_series(raw, read_report, params)
+    raw, read_report = read_raw_series([slice_path], params, "forecast")
+    series, report, mapping = clean_series(raw, read_report, params, "forecast")
     assert len(series) == 20160
     assert not series.isna().any().any()  # the two 2-minute cuts are interpolated
     assert report["time_range"] == {"start": "2006-12-16 17:24:00", "end": "2006-12-30 17:23:00"}
@@ -59,11 +60,11 @@ def test_irregular_input_is_resampled_when_a_frequency_is_declared(tmp_path, sli
     path = tmp_path / "irregular.csv"
     path.write_text("\n".join(lines) + "\n")
     native = default_params(resample=None)
-    raw, read_report = read_raw_series([path], native)
+    raw, read_report = read_raw_series([path], native, "forecast")
     with pytest.raises(IrregularSpacingError):
-        clean_series(raw, read_report, native)
+        clean_series(raw, read_report, native, "forecast")
     coarse = default_params(resample={"frequency": "15min", "per_column": {}})
-    series, report = clean_series(raw, read_report, coarse)
+    series, report, mapping = clean_series(raw, read_report, coarse, "forecast")
     assert report["frequency"]["regular"] is False
     assert report["frequency"]["output"] == "15min"
     assert not series.isna().any().any()
@@ -91,13 +92,13 @@ def test_a_mistyped_year_stops_the_read_before_gap_filling_can_make_decades(tmp_
     path.write_text("\n".join(lines) + "\n")
     params = default_params()
     with pytest.raises(TimestampGapError) as error:
-        read_raw_series([path], params)
+        read_raw_series([path], params, "forecast")
     message = str(error.value)
     assert f"from 2006-12-30 17:22:00 ({path} line 20160) to 2099-12-30 17:23:00" in message
     assert f"({path} line 20161)" in message
     # null turns the check off: the rows are read, the gap is the user's to keep
     unchecked = default_params(missing={**params.missing.model_dump(), "max_timestamp_gap": None})
-    raw, _ = read_raw_series([path], unchecked)
+    raw, _ = read_raw_series([path], unchecked, "forecast")
     assert raw.index[-1] == pd.Timestamp("2099-12-30 17:23")
 
 
@@ -119,3 +120,25 @@ def test_fields_that_describe_the_data_have_no_default(field):
 def test_features_may_not_be_an_empty_list():
     with pytest.raises(SettingsError, match="'features' is an empty list"):
         default_params(features=[])
+
+
+def test_classification_reads_labelled_sequences_through_the_same_nodes():
+    folder = Path(__file__).resolve().parents[1] / "data" / "labelled" / "JapaneseVowels"
+    params = default_params(labelled={"missing": "error"})
+    raw, read_report = read_raw_series(sorted(folder.iterdir()), params, "classification")
+    assert read_report["cases"] == {"train": 6, "test": 4}
+    series, report, mapping = clean_series(raw, read_report, params, "classification")
+    assert mapping["classes"] == ["1", "2", "3"] and report["n_classes"] == 3
+    assert list(series.columns[:4]) == ["split", "case", "step", "label"]
+    assert series["label"].dtype == np.int32 and len(series) == len(raw)
+
+
+def test_forecasting_ignores_labelled_files_beside_its_csv(tmp_path, slice_path):
+    (tmp_path / "power.csv.xz").write_bytes(slice_path.read_bytes())
+    (tmp_path / "notes.txt").write_text("not data")
+    from lstm_pipeline.datasets import RawFilesDataset
+
+    files = RawFilesDataset(path=str(tmp_path)).load()
+    assert [f.name for f in files] == ["notes.txt", "power.csv.xz"]
+    raw, report = read_raw_series(files, default_params(resample=None), "forecast")
+    assert report["rows_read"] == 20160

@@ -118,8 +118,13 @@ class _TableParts:
         )
 
 
-def list_raw_files(path: str | Path) -> list[Path]:
+def list_raw_files(path: str | Path, suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES) -> list[Path]:
     """Return the data files at ``path``: the file itself, or the supported files in a folder.
+
+    Args:
+        path: a file or a folder.
+        suffixes: the name endings that count as data (default: the forecasting formats;
+            the ``raw_files`` catalog entry passes the labelled formats too).
 
     Raises :class:`RawInputError` when the path does not exist, is an unsupported file, or
     is a folder without a supported file.
@@ -131,25 +136,41 @@ def list_raw_files(path: str | Path) -> list[Path]:
             f"entry's 'path' at the right file or folder."
         )
     if path.is_file():
-        if not _is_supported(path):
+        if not _is_supported(path, suffixes):
             raise RawInputError(
-                f"Raw input '{path}' is not a supported file; expected one of {SUPPORTED_SUFFIXES}."
+                f"Raw input '{path}' is not a supported file; expected one of {suffixes}."
             )
         return [path]
     present = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
-    files = [p for p in present if _is_supported(p)]
+    files = [p for p in present if _is_supported(p, suffixes)]
     if not files:
         found = ", ".join(p.name for p in present[:10]) or "nothing"
         raise RawInputError(
             f"Raw input folder '{path}' holds no data file (found: {found}); expected names "
-            f"ending in {SUPPORTED_SUFFIXES}."
+            f"ending in {suffixes}."
         )
     return files
 
 
-def _is_supported(path: Path) -> bool:
-    name = path.name.lower()
-    return name.endswith(SUPPORTED_SUFFIXES)
+def forecast_files(files: list[Path]) -> list[Path]:
+    """The forecasting data files (CSV, compressed CSV, Parquet) among ``files``.
+
+    The ``raw_files`` entry lists the labelled formats too (``.ts``, ``.txt``, HDF5...);
+    forecasting reads only its own, exactly as if the folder had been listed for it.
+    """
+    kept = [f for f in files if _is_supported(f, SUPPORTED_SUFFIXES)]
+    if not kept:
+        where = f"folder '{files[0].parent}'" if files else "list"
+        found = ", ".join(f.name for f in files[:10]) or "nothing"
+        raise RawInputError(
+            f"Raw input {where} holds no forecasting data file (found: {found}); expected "
+            f"names ending in {SUPPORTED_SUFFIXES}."
+        )
+    return kept
+
+
+def _is_supported(path: Path, suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES) -> bool:
+    return path.name.lower().endswith(suffixes)
 
 
 def _file_format(path: Path) -> str:

@@ -19,6 +19,11 @@ import pandas as pd
 from lstm_pipeline.errors import LabelError
 
 
+def forecast_mapping() -> dict:
+    """The ``label_mapping`` a forecasting run writes: no classes."""
+    return {"task": "forecast", "classes": [], "counts": {}}
+
+
 def sort_classes(labels: Iterable[str]) -> list[str]:
     """The distinct labels, numerically sorted when all are numbers, else as text."""
     distinct = sorted({str(label) for label in labels})

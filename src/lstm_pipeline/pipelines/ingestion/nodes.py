@@ -1,29 +1,62 @@
-"""Ingestion nodes: raw files -> raw_series -> series (+ ingestion_report).
+"""Ingestion nodes: raw files -> raw_series -> series (+ ingestion_report, label_mapping).
 
-The work lives in :mod:`lstm_pipeline.ingest.series`; these functions only hand the
-validated parameters to it.
+Both tasks share these two nodes; each looks the task's library function up in a small
+table. Forecasting: :mod:`lstm_pipeline.ingest.series` (timestamped tables). Classification:
+:mod:`lstm_pipeline.ingest.labelled` (labelled sequences).
 """
 
 from pathlib import Path
 
 import pandas as pd
 
+from lstm_pipeline.ingest.labelled.clean import clean_labelled, read_labelled
+from lstm_pipeline.ingest.labelled.labels import forecast_mapping
+from lstm_pipeline.ingest.reading import forecast_files
 from lstm_pipeline.ingest.series import make_regular_series, read_sorted_series
 from lstm_pipeline.pipelines.ingestion.params import IngestionParams
+from lstm_pipeline.task import Task
 
 
-def read_raw_series(raw_files: list[Path], params: IngestionParams) -> tuple[pd.DataFrame, dict]:
-    """Read every raw file, sort by time and resolve duplicate timestamps.
+def read_raw_series(
+    raw_files: list[Path], params: IngestionParams, task: Task
+) -> tuple[pd.DataFrame, dict]:
+    """Read every raw file.
 
     Args:
         raw_files: the files the ``raw_files`` catalog entry lists.
         params: ``params:ingestion``.
+        task: ``params:task``.
 
     Returns:
-        ``raw_series`` (float32 columns indexed by timestamp) and ``read_report``.
+        ``raw_series`` and ``read_report``. Forecast: float32 columns indexed by timestamp,
+        sorted, duplicates resolved. Classification: the long table (split, case, step,
+        label as text, one float32 column per dimension).
     """
+    return _READERS[task](raw_files, params)
+
+
+def clean_series(
+    raw_series: pd.DataFrame, read_report: dict, params: IngestionParams, task: Task
+) -> tuple[pd.DataFrame, dict, dict]:
+    """Make the series the later stages read.
+
+    Args:
+        raw_series: the output of :func:`read_raw_series`.
+        read_report: its report, carried into the ingestion report.
+        params: ``params:ingestion``.
+        task: ``params:task``.
+
+    Returns:
+        ``series``, ``ingestion_report`` and ``label_mapping``. Forecast: a regular grid,
+        short gaps filled, resampled if asked; no classes. Classification: labels checked
+        and coded, missing values filled by ``ingestion.labelled.missing``.
+    """
+    return _CLEANERS[task](raw_series, read_report, params)
+
+
+def _read_forecast(raw_files: list[Path], params: IngestionParams) -> tuple[pd.DataFrame, dict]:
     return read_sorted_series(
-        raw_files,
+        forecast_files(raw_files),
         timestamp=params.timestamp,
         features=params.features,
         targets=params.targets,
@@ -35,23 +68,20 @@ def read_raw_series(raw_files: list[Path], params: IngestionParams) -> tuple[pd.
     )
 
 
-def clean_series(
-    raw_series: pd.DataFrame, read_report: dict, params: IngestionParams
-) -> tuple[pd.DataFrame, dict]:
-    """Put the series on a regular grid, fill short gaps, and resample if asked.
+def _read_labelled(raw_files: list[Path], params: IngestionParams) -> tuple[pd.DataFrame, dict]:
+    return read_labelled(raw_files, params.labelled, params.missing_markers)
 
-    Args:
-        raw_series: the output of :func:`read_raw_series`.
-        read_report: its report, carried into the ingestion report.
-        params: ``params:ingestion``.
 
-    Returns:
-        ``series`` (regular, float32) and ``ingestion_report``.
-    """
-    return make_regular_series(
-        raw_series,
-        read_report,
-        frequency=params.frequency,
-        missing=params.missing,
-        resampling=params.resample,
+def _clean_forecast(raw: pd.DataFrame, report: dict, params: IngestionParams):
+    series, ingestion_report = make_regular_series(
+        raw, report, frequency=params.frequency, missing=params.missing, resampling=params.resample
     )
+    return series, ingestion_report, forecast_mapping()
+
+
+def _clean_labelled(raw: pd.DataFrame, report: dict, params: IngestionParams):
+    return clean_labelled(raw, report, params.labelled)
+
+
+_READERS = {"forecast": _read_forecast, "classification": _read_labelled}
+_CLEANERS = {"forecast": _clean_forecast, "classification": _clean_labelled}

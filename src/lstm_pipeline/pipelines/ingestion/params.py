@@ -12,12 +12,14 @@ place they are set. Every other default here equals the value in conf/base.
 from pydantic import Field, model_validator
 
 from lstm_pipeline.ingest.cleaning import DuplicatePolicy, Duration, MissingSpec, ResampleSpec
+from lstm_pipeline.ingest.labelled.read import LabelledSpec
 from lstm_pipeline.ingest.timestamps import TimestampSpec
 from lstm_pipeline.parameters import StrictModel
 
 
 class IngestionParams(StrictModel):
-    """The ``ingestion`` parameters: how raw files are read, cleaned and resampled."""
+    """The ``ingestion`` parameters: how raw files are read, cleaned and resampled
+    (forecasting), or read as labelled sequences (``labelled``, classification)."""
 
     parameter_key = "ingestion"
 
@@ -33,6 +35,9 @@ class IngestionParams(StrictModel):
     resample: ResampleSpec | None = Field(description="null keeps the native grid")
     chunk_rows: int = Field(default=250_000, gt=0)
     csv_options: dict = Field(description="extra pandas.read_csv arguments; {} for none")
+    labelled: LabelledSpec = Field(
+        default_factory=LabelledSpec, description="classification inputs (task: classification)"
+    )
 
     @model_validator(mode="after")
     def _features_not_an_empty_list(self):

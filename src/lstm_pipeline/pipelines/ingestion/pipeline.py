@@ -1,4 +1,5 @@
-"""ingestion: raw files -> series (Parquet) and ingestion_report (JSON)."""
+"""ingestion: raw files -> series (Parquet), ingestion_report and label_mapping (JSON).
+The same nodes for both tasks (``params:task``)."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -10,14 +11,14 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 read_raw_series,
-                inputs=["raw_files", "params:ingestion"],
+                inputs=["raw_files", "params:ingestion", "params:task"],
                 outputs=["raw_series", "read_report"],
                 name="read_raw_series",
             ),
             Node(
                 clean_series,
-                inputs=["raw_series", "read_report", "params:ingestion"],
-                outputs=["series", "ingestion_report"],
+                inputs=["raw_series", "read_report", "params:ingestion", "params:task"],
+                outputs=["series", "ingestion_report", "label_mapping"],
                 name="clean_series",
             ),
         ]
