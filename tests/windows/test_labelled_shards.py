@@ -246,3 +246,8 @@ def test_the_catalog_dataset_swaps_labelled_shards_into_place(labelled, tmp_path
     assert shard_set.task == "classification" and shard_set.manifest.format == "tfrecord"
     assert shard_set.windows_total == shard_set.samples_total == len(labelled[1])
     assert [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name] == []
+
+
+def test_pad_to_multiple_must_be_a_positive_integer(folder):
+    with pytest.raises(ValueError, match=r"pad_to_multiple must be a positive integer, got 0"):
+        make_dataset(folder, 16, pad_to_multiple=0)

@@ -308,10 +308,10 @@ def make_dataset(
     pad_to_multiple: int = 1,
 ):
     """A ``tf.data.Dataset`` of float32 ``(inputs, targets)`` batches of shapes
-    ``(batch, input_length, n_features)`` and ``(batch, horizon, n_targets)``; for shards
-    of labelled sequences (layout ``sequences``), of ``({"values": float32 (batch, T_b,
-    n_features) zero-padded, "mask": bool (batch, T_b)}, labels int32 (batch,))``, ``T_b``
-    the batch's longest case rounded up to ``pad_to_multiple``.
+    ``(batch, input_length, n_features)`` and ``(batch, horizon, n_targets)``; for labelled
+    sequences (layout ``sequences``), ``({"values": float32 (batch, T_b, n_features)
+    zero-padded, "mask": bool (batch, T_b)}, labels int32 (batch,))``, batches of cases
+    bucketed by length in a pool, ``T_b`` the longest rounded up to ``pad_to_multiple``.
 
     Args:
         shards_dir: a shard folder (with manifest.json) or a loaded :class:`ShardSet`.
@@ -320,34 +320,36 @@ def make_dataset(
             ``False`` yields every window once, in time order. ``seed``: the same seed
             gives the same batches. ``repeat``: loop over epochs forever, each reshuffled.
         drop_remainder: drop each epoch's last, smaller batch (a fixed batch shape).
-        cycle_length / pool_size: shards read in parallel / segments mixed into a batch
-            (labelled sequences: batches in the pool of cases bucketed by length).
+        cycle_length / pool_size: shards read in parallel / segments mixed into a batch.
         input_context: a ``tf.distribute.InputContext``; each input pipeline then reads
             a disjoint subset of the shards and yields per-replica batches.
         verify: check shard sizes (``"size"``), SHA-256 (``"sha256"``) or neither on
             opening; shard attributes are always checked, checksums on every read.
         prefetch: batches prefetched (``None``: tuned). ``epoch``: the first epoch's index
             (its shuffle order), so a resumed run reads what an uninterrupted one would.
-        pad_to_multiple: labelled sequences only: each batch's length is a multiple of it
-            (a chunked model's chunk length); ignored for windows.
+        pad_to_multiple: e.g. a chunked model's chunk length (ignored for windows).
 
     Raises:
         ShardIntegrityError: a manifest or shard is missing, edited or corrupt (found while
             iterating, tf.data re-raises it as an error whose message starts with its name).
     """
-    import tensorflow as tf
-
     _keep_large_buffers_in_heap()
-    _check_batch_size(batch_size)
-    _check_positive("pad_to_multiple", pad_to_multiple)
+    _check_positive(batch_size=batch_size, pad_to_multiple=pad_to_multiple)
     shard_set = shards_dir if isinstance(shards_dir, ShardSet) else ShardSet(shards_dir, verify)
     shard_ids, batch_size = _worker_share(shard_set, batch_size, input_context)
     order = ReadOrder(
         shuffle, seed, repeat, drop_remainder, cycle_length, pool_size, epoch, pad_to_multiple
     )
+    return _dataset(shard_set, shard_ids, batch_size, order, prefetch)
+
+
+def _dataset(shard_set: ShardSet, shard_ids: list[int], batch_size: int, order, prefetch):
+    """The tf.data pipeline around the batches of the folder's layout."""
+    import tensorflow as tf
+
     batches, signature_of = _BATCHING[shard_set.manifest.layout]
     generate = partial(_generate, batches, shard_set, shard_ids, batch_size, order)
-    signature = signature_of(shard_set.manifest, batch_size if drop_remainder else None)
+    signature = signature_of(shard_set.manifest, batch_size if order.drop_remainder else None)
     dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
     return dataset.prefetch(tf.data.AUTOTUNE if prefetch is None else prefetch)
 
@@ -379,13 +381,10 @@ def _generate(batches, shard_set: ShardSet, shard_ids: list[int], batch_size: in
     yield from batches(shard_set, shard_ids, batch_size, order)
 
 
-def _check_batch_size(batch_size) -> None:
-    _check_positive("batch_size", batch_size)
-
-
-def _check_positive(name: str, value) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+def _check_positive(**arguments) -> None:
+    for name, value in arguments.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 def _worker_share(shard_set: ShardSet, batch_size: int, input_context) -> tuple[list[int], int]:
