@@ -1,10 +1,16 @@
 # Two commands for a fresh machine with Python 3.11+ and make:
 #   make run    create .venv if missing, install the project, run every pipeline on the bundled data
-#   make test   same venv; lint, format check and the whole test suite
+#   make test   same venv; lint, format check and the whole test suite (builds .venv-aeon
+#               first: aeon 1.6.0 in its own venv, for the .ts reader's parity test)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# aeon pins pandas < 3.1 and our venv has pandas 3.1, so aeon gets its own environment,
+# used only by tests/ingest/test_ts_parity_with_aeon.py (built once, kept by its stamp).
+AEON_VENV := .venv-aeon
+AEON_STAMP := $(AEON_VENV)/.installed
+AEON_VERSION := 1.6.0
 
 # No prompts, no network at run time: Kedro telemetry stays off (also .telemetry in the repo).
 export KEDRO_DISABLE_TELEMETRY := 1
@@ -15,7 +21,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 run: $(STAMP)
 	$(BIN)/kedro run
 
-test: $(STAMP) lint
+test: $(STAMP) $(AEON_STAMP) lint
 	$(BIN)/pytest --durations=25
 
 lint: $(STAMP)
@@ -30,6 +36,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
+
+$(AEON_VENV): $(AEON_STAMP)
+
+$(AEON_STAMP):
+	test -x $(AEON_VENV)/bin/python || $(PYTHON) -m venv $(AEON_VENV)
+	$(AEON_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(AEON_VENV)/bin/python -m pip install --quiet aeon==$(AEON_VERSION)
+	touch $(AEON_STAMP)
 
 # Remove generated stage outputs (keeps the bundled raw data).
 clean-data:
