@@ -14,7 +14,7 @@ from lstm_pipeline import make_dataset
 from lstm_pipeline.datasets.shards import WindowShardsDataset
 from lstm_pipeline.errors import SequenceShapeError, ShardIntegrityError
 from lstm_pipeline.windows import sequences
-from lstm_pipeline.windows.bucketing import bucket
+from lstm_pipeline.windows.bucketing import LENGTH_JITTER, bucket
 from lstm_pipeline.windows.reader import ShardSet, named_shard_errors
 from lstm_pipeline.windows.sequences import ParquetSequences
 from tests.windows.conftest import shard_files
@@ -174,7 +174,10 @@ def test_bucket_keeps_lengths_together_and_the_remainder_whole():
     batches = bucket(pool, 8, np.random.default_rng(1), drop_remainder=False)
     assert sorted(len(b) for b in batches) == [2, 8, 8, 8, 8, 8, 8]
     spans = sorted((min(len(c[0]) for c in b), max(len(c[0]) for c in b)) for b in batches)
-    assert all(high <= low for (_, high), (low, _) in zip(spans, spans[1:], strict=False))
+    # sorted by length jittered by up to J: a batch's longest case is at most (1+J)/(1-J)
+    # times the next batch's shortest
+    most = (1 + LENGTH_JITTER) / (1 - LENGTH_JITTER)
+    assert all(high <= low * most for (_, high), (low, _) in zip(spans, spans[1:], strict=False))
     kept = bucket(pool, 8, np.random.default_rng(1), drop_remainder=True)
     assert [len(b) for b in kept] == [8] * 6
 
@@ -251,3 +254,14 @@ def test_the_catalog_dataset_swaps_labelled_shards_into_place(labelled, tmp_path
 def test_pad_to_multiple_must_be_a_positive_integer(folder):
     with pytest.raises(ValueError, match=r"pad_to_multiple must be a positive integer, got 0"):
         make_dataset(folder, 16, pad_to_multiple=0)
+
+
+def test_bucketed_batches_mix_different_cases_from_one_epoch_to_the_next():
+    rng = np.random.default_rng(0)
+    pool = [(np.zeros((n, 1)), 0, i) for i, n in enumerate(rng.integers(5, 30, size=64))]
+
+    def groups(seed):
+        batches = bucket(pool, 8, np.random.default_rng(seed), drop_remainder=True)
+        return {frozenset(case for *_, case in batch) for batch in batches}
+
+    assert groups(1) != groups(2)  # one pool holds every case, yet the batches change

@@ -2,7 +2,7 @@
 
 Shuffled, cases are read from the shards (in a per-epoch seeded shard order, a few shards
 interleaved) into a pool of ``pool_size * batch_size`` cases; the pool is put in a seeded
-random order, sorted by length (a stable sort: equal lengths stay in random order), cut
+random order, sorted by length jittered by up to 10% (equal lengths stay in random order), cut
 into batches of neighbouring lengths, and the batches are yielded in a seeded random order.
 So each batch is padded only to its own longest case and memory is bounded by the pool.
 Unshuffled, batches are consecutive cases in stored order, every case once.
@@ -24,6 +24,7 @@ import numpy as np
 from lstm_pipeline.windows.batching import ReadOrder
 
 CaseBatch = tuple[dict[str, np.ndarray], np.ndarray]
+LENGTH_JITTER = 0.1
 
 
 def iter_case_batches(
@@ -73,7 +74,10 @@ def bucket(
     none with ``drop_remainder``."""
     shuffled = rng.permutation(len(pool))
     lengths = np.fromiter((len(pool[i][0]) for i in shuffled), dtype=np.int64, count=len(pool))
-    ordered = shuffled[np.argsort(lengths, kind="stable")]
+    # lengths jittered by up to +-LENGTH_JITTER: batches of similar lengths still, but not
+    # the same cases together every epoch when one pool holds the whole split
+    jittered = lengths * rng.uniform(1 - LENGTH_JITTER, 1 + LENGTH_JITTER, len(lengths))
+    ordered = shuffled[np.argsort(jittered, kind="stable")]
     full, remainder = divmod(len(pool), batch_size)
     sizes = [batch_size] * full
     if remainder and not drop_remainder:
