@@ -11,7 +11,14 @@ from lstm_pipeline.trainer.config import TrainingConfig
 from lstm_pipeline.trainer.optimizers import build_optimizer
 
 L, F, H, T = 24, 3, 4, 2
-SMALL = {"recurrent": {"units": [8, 4]}, "conv": {"filters": [8]}, "attention": {"heads": 2}}
+SMALL = {
+    "recurrent": {"units": [8, 4]},
+    "conv": {"filters": [8]},
+    "attention": {"heads": 2},
+    "fcn": {"filters": [8, 6, 4]},
+    "resnet": {"block_filters": [4, 8, 8]},
+    "lstm_fcn": {"units": 4},
+}
 
 
 def small_spec(architecture, **extra):
@@ -23,7 +30,16 @@ def small_spec(architecture, **extra):
 
 
 def test_the_registry_has_every_documented_architecture():
-    assert set(ARCHITECTURES) == {"lstm", "gru", "conv_rnn", "hierarchical", "attention"}
+    assert set(ARCHITECTURES) == {
+        "lstm",
+        "gru",
+        "conv_rnn",
+        "hierarchical",
+        "attention",
+        "fcn",
+        "resnet",
+        "lstm_fcn",
+    }
 
 
 @pytest.mark.parametrize("precision", ["float32", "mixed_float16", "mixed_bfloat16"])
@@ -55,19 +71,6 @@ def test_builds_trains_saves_and_reloads(tmp_path, architecture, precision):
     reloaded = keras.saving.load_model(path, safe_mode=True)
     assert model_precision(reloaded) == precision
     np.testing.assert_array_equal(model.predict(x, verbose=0), reloaded.predict(x, verbose=0))
-
-
-def test_classification_head_gives_class_probabilities():
-    spec = small_spec("gru", task="classification", n_classes=3)
-    model = build_model(spec, input_length=L, n_features=F, precision="mixed_float16")
-    probabilities = model.predict(np.zeros((2, L, F), "float32"), verbose=0)
-    assert probabilities.shape == (2, 3) and probabilities.dtype == np.float32
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-5)
-
-
-def test_classification_needs_a_class_count():
-    with pytest.raises(ValueError, match="n_classes"):
-        ModelSpec(task="classification")
 
 
 def test_conv_front_end_shortens_the_sequence_and_separable_cuts_parameters():

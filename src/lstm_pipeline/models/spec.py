@@ -7,7 +7,9 @@ from pydantic import Field, model_validator
 from lstm_pipeline.models.precision import Precision
 from lstm_pipeline.parameters import StrictModel
 
-Architecture = Literal["lstm", "gru", "conv_rnn", "hierarchical", "attention"]
+Architecture = Literal[
+    "lstm", "gru", "conv_rnn", "hierarchical", "attention", "fcn", "resnet", "lstm_fcn"
+]
 Cell = Literal["lstm", "gru"]  # also the architectures that are plain stacks of one cell
 __all__ = ["Architecture", "Cell", "ModelSpec", "Precision"]
 
@@ -63,28 +65,69 @@ class AttentionSpec(StrictModel):
     key_dim: int = Field(default=16, ge=1)
 
 
+class FcnSpec(StrictModel):
+    """FCN (Wang, Yan, Oates 2017): one Conv1D + BatchNorm + ReLU block per entry, then
+    global average pooling. Also the convolutional branch of ``lstm_fcn``."""
+
+    filters: list[int] = Field(default=[128, 256, 128], min_length=1)
+    kernel_sizes: list[int] = Field(default=[8, 5, 3], min_length=1)
+
+    @model_validator(mode="after")
+    def _one_kernel_per_block(self):
+        _check_positive(self.filters, self.kernel_sizes, "fcn")
+        if len(self.filters) != len(self.kernel_sizes):
+            raise ValueError(
+                f"fcn.filters ({len(self.filters)} blocks) and fcn.kernel_sizes "
+                f"({len(self.kernel_sizes)}) need one kernel size per block"
+            )
+        return self
+
+
+class ResNetSpec(StrictModel):
+    """ResNet (Wang, Yan, Oates 2017): residual blocks of one convolution per kernel size
+    (Conv1D + BatchNorm, ReLU), a shortcut (1x1 Conv1D + BatchNorm where the width changes,
+    BatchNorm alone where it does not), then global average pooling."""
+
+    block_filters: list[int] = Field(default=[64, 128, 128], min_length=1)
+    kernel_sizes: list[int] = Field(default=[8, 5, 3], min_length=1)
+
+    @model_validator(mode="after")
+    def _positive(self):
+        _check_positive(self.block_filters, self.kernel_sizes, "resnet")
+        return self
+
+
+class LstmFcnSpec(StrictModel):
+    """LSTM-FCN (Karim et al. 2018): a recurrent branch (``recurrent.cell``, last valid
+    state, then dropout) beside the ``fcn`` branch, concatenated. The paper uses 8, 64 or
+    128 units and dropout 0.8."""
+
+    units: int = Field(default=8, ge=1)
+    dropout: float = Field(default=0.8, ge=0, lt=1)
+
+
+def _check_positive(filters: list[int], kernel_sizes: list[int], name: str) -> None:
+    if any(f < 1 for f in filters) or any(k < 1 for k in kernel_sizes):
+        raise ValueError(f"{name} filters and kernel sizes must be positive")
+
+
 class ModelSpec(StrictModel):
     """The architecture and its knobs (``modelling`` parameters). Defaults equal conf/base."""
 
     parameter_key = "modelling"
 
     architecture: Architecture = "lstm"
-    task: Literal["forecast", "classification"] = "forecast"
     recurrent: RecurrentSpec = RecurrentSpec()
     conv: ConvSpec = ConvSpec()
     hierarchical: HierarchicalSpec = HierarchicalSpec()
     attention: AttentionSpec = AttentionSpec()
+    fcn: FcnSpec = FcnSpec()
+    resnet: ResNetSpec = ResNetSpec()
+    lstm_fcn: LstmFcnSpec = LstmFcnSpec()
     time_distributed_units: list[int] = Field(
         default=[], description="TimeDistributed(Dense) stack on the sequence outputs"
     )
     dense_units: list[int] = Field(default=[], description="Dense layers before the head")
-    n_classes: int | None = Field(default=None, ge=2, description="classification only")
-
-    @model_validator(mode="after")
-    def _classes_for_classification(self):
-        if self.task == "classification" and self.n_classes is None:
-            raise ValueError("task 'classification' needs n_classes (2 or more)")
-        return self
 
     @property
     def cell(self) -> str:

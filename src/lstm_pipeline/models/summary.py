@@ -9,15 +9,19 @@ _STEP_TENSORS = {"LSTM": 6, "GRU": 4}
 
 
 def summarize(model, input_length: int) -> dict:
-    """Parameters, per-layer output shapes, activation memory per sample, cuDNN eligibility."""
+    """Parameters, per-layer output shapes, activation memory per sample, cuDNN eligibility.
+
+    For a model over sequences of any length (classification), ``input_length`` stands in
+    for every unknown time dimension (an upper bound after strided layers)."""
     layers = []
     activation_bytes = 0
-    masked = any(type(layer).__name__ == "Masking" for layer in model.layers)
+    masked = _is_masked(model)
     for layer in _layers_after_input(model):
         shape = _output_shape(layer)
         width = _bytes(layer.dtype_policy.compute_dtype)
-        elements = math.prod(d for d in shape[1:] if d is not None) if shape else 0
-        activation_bytes += elements * width
+        rows = _rows_per_sample(layer, input_length)
+        elements = math.prod(input_length if d is None else d for d in shape[1:]) if shape else 0
+        activation_bytes += elements * rows * width
         entry = {
             "name": layer.name,
             "type": type(layer).__name__,
@@ -27,7 +31,7 @@ def summarize(model, input_length: int) -> dict:
         }
         recurrent = _recurrent_core(layer)
         if recurrent is not None:
-            steps = _steps_seen(layer, input_length)
+            steps = _steps_seen(layer, input_length) * rows
             copies = 2 if type(layer).__name__ == "Bidirectional" else 1
             kept = steps * recurrent.units * _STEP_TENSORS[type(recurrent).__name__] * copies
             activation_bytes += kept * width
@@ -74,6 +78,33 @@ def cudnn_eligibility(layer, masked: bool = False) -> dict:
     return {"eligible": not reasons, "reasons": reasons}
 
 
+def _is_masked(model) -> bool:
+    """Whether the model masks time steps (a Masking layer, or a boolean mask input)."""
+    if any(type(layer).__name__ == "Masking" for layer in model.layers):
+        return True
+    return any(str(tensor.dtype) == "bool" for tensor in model.inputs)
+
+
+def _first_input(layer):
+    """The layer's (first) input tensor: a layer called with a mask has a list of inputs."""
+    tensor = layer.input
+    return tensor[0] if isinstance(tensor, (list, tuple)) else tensor
+
+
+def _rows_per_sample(layer, input_length: int) -> int:
+    """How many batch rows one sample becomes: a layer over chunks folded into the batch
+    (masking.FoldChunks) sees ceil(T / chunk_length) rows per sample."""
+    if type(layer).__name__ == "FoldChunks":
+        return math.ceil(input_length / layer.chunk_length)
+    try:
+        source = _first_input(layer)._keras_history.operation
+    except (AttributeError, ValueError):
+        return 1
+    if type(source).__name__ == "FoldChunks":
+        return math.ceil(input_length / source.chunk_length)
+    return 1
+
+
 def _layers_after_input(model):
     return [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
 
@@ -92,10 +123,13 @@ def _recurrent_core(layer):
 
 def _steps_seen(layer, input_length: int) -> int:
     """Timesteps a recurrent layer runs over (per sample, all chunks for TimeDistributed)."""
-    shape = layer.input.shape if hasattr(layer, "input") else None
+    try:
+        shape = _first_input(layer).shape
+    except (AttributeError, ValueError):
+        shape = None
     if shape is None:
         return input_length
-    dims = [d for d in shape[1:-1] if d is not None]
+    dims = [input_length if d is None else d for d in shape[1:-1]]
     return math.prod(dims) if dims else input_length
 
 

@@ -1,4 +1,5 @@
-"""modelling: windowing record (window shapes) + parameters -> untrained_model, model_summary."""
+"""modelling: windowing record (shapes, classes) + parameters + task -> untrained_model,
+model_summary."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -10,7 +11,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 build_untrained_model,
-                inputs=["windowing_record", "params:modelling", "params:training"],
+                inputs=["windowing_record", "params:modelling", "params:training", "params:task"],
                 outputs=["untrained_model", "model_summary"],
                 name="build_untrained_model",
                 tags=["tensorflow"],
