@@ -5,7 +5,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstm_pipeline.errors import LabelError, RawInputError, SequenceShapeError
+from lstm_pipeline.errors import (
+    LabelError,
+    NonFiniteValueError,
+    RawInputError,
+    SequenceShapeError,
+)
 from lstm_pipeline.ingest.labelled import read_ts
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "labelled"
@@ -110,7 +115,9 @@ def test_comments_blank_lines_and_header_case_are_accepted_and_label_case_kept(t
         (HEADER.replace("@data\n", ""), RawInputError, "no '@data' line"),
         (HEADER, RawInputError, "no case after '@data'"),
         (HEADER.replace("true a B", "false") + "1,2\n", RawInputError, "'@classLabel false'"),
-        (HEADER + "1,inf:a\n", Exception, r"case 0 \(0-based, line 6\) holds 'inf'"),
+        (HEADER + "1,inf:a\n", NonFiniteValueError, r"case 0 \(0-based, line 6\) holds inf"),
+        (HEADER + "1,2:a\n1,:B\n", RawInputError, r"case 1 \(0-based, line 7\) holds ''"),
+        (HEADER + "1,2:a\n1,2 3:B\n", RawInputError, r"case 1 \(0-based, line 7\) holds '2 3'"),
     ],
 )
 def test_bad_files_name_the_file_and_the_case(tmp_path, text, error, message):

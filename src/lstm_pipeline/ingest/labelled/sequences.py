@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from lstm_pipeline.errors import SequenceShapeError
 
@@ -103,11 +104,20 @@ def _split_frame(name: str, cases: LabelledSequences, dims: list[str]) -> pd.Dat
     total = int(lengths.sum())
     starts = np.cumsum(lengths) - lengths
     block = np.concatenate(cases.values) if total else np.empty((0, len(dims)), np.float32)
+    case = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    names, label_codes = np.unique(cases.labels.astype(str), return_inverse=True)
     columns = {
-        "split": np.full(total, name, dtype=object),
-        "case": np.repeat(np.arange(len(lengths), dtype=np.int64), lengths),
+        "split": text_column([name], np.zeros(total, dtype=np.int32)),
+        "case": case,
         "step": (np.arange(total, dtype=np.int64) - np.repeat(starts, lengths)).astype(np.int32),
-        "label": np.repeat(cases.labels.astype(object), lengths),
+        "label": text_column(names.tolist(), label_codes[case]),
     }
     columns.update({dim: block[:, i].astype(np.float32) for i, dim in enumerate(dims)})
     return pd.DataFrame(columns)
+
+
+def text_column(names: list[str], codes: np.ndarray) -> pd.Series:
+    """A ``str`` column from a few distinct values and a code per row (built by Arrow, no
+    Python object per row)."""
+    array = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(names))
+    return pd.Series(array.cast(pa.string()), dtype=pd.StringDtype("pyarrow", na_value=np.nan))
