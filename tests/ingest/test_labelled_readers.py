@@ -78,6 +78,17 @@ def test_one_hot_hdf5_equals_the_archive_cases(split):
         np.testing.assert_array_equal(a, original.values[i])
 
 
+def test_one_hot_columns_take_the_names_of_the_classes_attribute(tmp_path):
+    path = write_h5(tmp_path / "a.h5", data=np.zeros((3, 4)), labels=np.eye(2)[[1, 0, 1]])
+    with h5py.File(path, "a") as handle:
+        handle["labels"].attrs["classes"] = ["cat", "dog"]
+    assert list(read_hdf5(path).labels) == ["dog", "cat", "dog"]
+    with h5py.File(path, "a") as handle:
+        handle["labels"].attrs["classes"] = ["cat", "dog", "eel"]
+    with pytest.raises(LabelError, match="names 3 classes .* one-hot rows have 2 columns"):
+        read_hdf5(path)
+
+
 @pytest.mark.parametrize("split", ["TRAIN", "TEST"])
 def test_padded_hdf5_with_lengths_and_byte_labels_gives_the_true_lengths(split):
     spec = Hdf5Spec(data="X", labels="y", lengths="len")

@@ -50,7 +50,9 @@ def read_hdf5(path: str | Path, spec: Hdf5Spec | None = None) -> LabelledSequenc
     with handle:
         data = _dataset(handle, spec.data, path)
         n, steps, n_dims = _shape(data, path, spec.data)
-        labels = decode_labels(_dataset(handle, spec.labels, path)[()], n, f"{path}:{spec.labels}")
+        stored = _dataset(handle, spec.labels, path)
+        names = stored.attrs.get("classes")
+        labels = decode_labels(stored[()], n, f"{path}:{spec.labels}", names)
         lengths = _lengths(handle, spec, n, steps, path)
         values = _read_cases(data, lengths, n_dims)
     return LabelledSequences(values=values, labels=labels, dims=dim_names(n_dims), source=str(path))
@@ -114,13 +116,15 @@ def _read_cases(data: h5py.Dataset, lengths: np.ndarray, n_dims: int) -> list[np
     return values
 
 
-def decode_labels(raw: np.ndarray, n: int, where: str) -> np.ndarray:
-    """Labels as text: integers, strings/bytes, or one-hot rows (column index of the 1).
+def decode_labels(raw: np.ndarray, n: int, where: str, names=None) -> np.ndarray:
+    """Labels as text: integers, strings/bytes, or one-hot rows (column index of the 1, or
+    the name in that column of ``names``, the labels dataset's ``classes`` attribute).
 
     Args:
         raw: the stored labels.
         n: the number of cases they must match.
         where: ``file:dataset`` for messages.
+        names: class names of one-hot columns, or None.
     """
     raw = np.asarray(raw)
     if raw.ndim == 2 and raw.shape[1] == 1:
@@ -131,12 +135,25 @@ def decode_labels(raw: np.ndarray, n: int, where: str) -> np.ndarray:
             f"(or one one-hot row) per case."
         )
     if raw.ndim == 2:
-        return _one_hot(raw, where)
+        return _named_columns(_one_hot(raw, where), names, raw.shape[1], where)
     if raw.dtype.kind in "SO":
         text = [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in raw.tolist()]
     else:
         text = [str(v) for v in raw.tolist()]
     return np.asarray([normalise_label(t) for t in text], dtype=object)
+
+
+def _named_columns(columns: np.ndarray, names, width: int, where: str) -> np.ndarray:
+    """One-hot column indices as class names when the file names its columns."""
+    if names is None:
+        return columns
+    names = [n.decode("utf-8") if isinstance(n, bytes) else str(n) for n in names]
+    if len(names) != width:
+        raise LabelError(
+            f"{where} names {len(names)} classes in its 'classes' attribute but its one-hot "
+            f"rows have {width} columns; give one name per column."
+        )
+    return np.asarray([names[int(c)] for c in columns], dtype=object)
 
 
 def _one_hot(rows: np.ndarray, where: str) -> np.ndarray:
