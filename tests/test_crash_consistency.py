@@ -59,8 +59,8 @@ def drive(project: Path, stage: str, kill_at: int, log: Path) -> subprocess.Comp
 
 
 def stage_lineages(project: Path, stage: str) -> dict[str, dict | None]:
-    """The lineage of every output of ``stage`` that can be loaded back (PNG plots are read
-    from their text metadata)."""
+    """The lineage of every output of ``stage`` (a PNG file's from its text metadata; the
+    evaluation plots folder's from its index, which its PNGs and Plotly twins repeat)."""
     from contextlib import chdir
 
     from kedro.framework.project import pipelines
@@ -119,12 +119,12 @@ def logged_commit_points(finished_project, folder: Path, stage: str) -> list:
     return [json.loads(line) for line in log.read_text().splitlines()]
 
 
-@pytest.mark.parametrize(("stage", "at_least"), [("windowing", 7), ("evaluation", 14)])
+@pytest.mark.parametrize(("stage", "at_least"), [("windowing", 7), ("evaluation", 7)])
 def test_a_stage_killed_at_each_commit_point_is_repaired_by_the_next_run(
     stage, at_least, finished_project, tmp_path
 ):
     """windowing: settings, three folder swaps (two renames each), record; evaluation:
-    predictions, metrics, samples, ten plots, report, record."""
+    predictions, metrics, samples, the plots folder swap (two renames), report, record."""
     points = logged_commit_points(finished_project, tmp_path / "count", stage)
     assert len(points) >= at_least
     for number, source, destination in points:

@@ -110,20 +110,21 @@ def test_the_record_summarises_and_refuses_a_table_of_another_run():
     }
     assert record["verdict"]["y"].startswith("The model does not beat every baseline")
     assert record["artifacts"]["predictions"] == {"rows": 6}
-    assert record["artifacts"]["plotly"] == ["plotly/residuals.json"]
+    assert record["task"] == "forecast"
+    assert record["artifacts"]["plots"] == ["plots/residuals.png"]
+    assert record["artifacts"]["plotly"] == ["plots/residuals.plotly.json"]
     with pytest.raises(GenerationMismatchError, match="has 7 rows"):
         evaluation_record(metrics, {}, predictions_rows=7, report="", plots=[])
 
 
-def test_the_record_node_runs_last_on_every_output_that_loads_back():
-    from lstm_pipeline.evaluation.plots import PLOT_NAMES
+def test_the_record_node_runs_last_on_every_output_of_the_stage():
     from lstm_pipeline.pipelines.evaluation import create_pipeline
 
     pipeline = create_pipeline()
     last = pipeline.nodes[-1]  # topological order
     assert last.name == "record_evaluation" and last.outputs == ["evaluation_record"]
-    expected = {"metrics", "evaluation_samples", "predictions", "report"}
-    expected |= {f"{name}_plotly" for name in PLOT_NAMES}
-    assert set(last.inputs) == expected
     made = set().union(*(node.outputs for node in pipeline.nodes[:-1]))
-    assert made - set(last.inputs) == {f"{name}_plot" for name in PLOT_NAMES}  # PNGs: no load
+    assert made == {"predictions", "metrics", "evaluation_samples", "evaluation_plots", "report"}
+    assert set(last.inputs) == made | {"params:task"}
+    # one shape for both tasks: every node that differs by task is told the task
+    assert all("params:task" in node.inputs for node in pipeline.nodes)

@@ -145,4 +145,4 @@ def test_a_target_without_a_unit_says_original_units():
 @pytest.mark.parametrize("name", PLOT_NAMES)
 def test_the_report_links_every_plot(name):
     report = markdown_report(metrics_where_the_model_loses_to_persistence(), HISTORY, SUMMARY)
-    assert f"[{PLOTS[name].title}]({name}.png)" in report
+    assert f"[{PLOTS[name].title}](plots/{name}.png)" in report

@@ -1,8 +1,9 @@
-"""Figures a person looks at: matplotlib for PNG files, Plotly twins for kedro-viz previews.
+"""Forecast figures a person looks at: matplotlib for PNG files, Plotly twins for kedro-viz
+previews (classification: :mod:`lstm_pipeline.evaluation.classification_plots`).
 
-:data:`PLOTS` is the one list of evaluation plots: its names are the catalog entries'
-``{name}_plot`` / ``{name}_plotly`` and the report's ``{name}.png`` links. Values are in
-the targets' units (``metrics["units"]``), e.g. "MAE (kW)".
+:data:`PLOTS` is the one list of forecast plots: its names are the files of the grouped
+``evaluation_plots`` output (``plots/{name}.png``, ``plots/{name}.plotly.json``) and the
+report's links. Values are in the targets' units (``metrics["units"]``), e.g. "MAE (kW)".
 
     >>> figures = draw_all(metrics, samples, training_history["history"])
     >>> png, interactive = figures["error_by_horizon"]
@@ -27,6 +28,8 @@ COLOURS = {
     "seasonal_naive": "tab:green",
     "train_mean": "tab:grey",
 }
+# the evaluation_plots folder, beside report.md (conf/base/catalog.yml): the report links into it
+PLOTS_FOLDER = "plots"
 WINDOW_LINES = ("model", "persistence", "seasonal_naive")  # forecasts drawn per test window
 
 
@@ -147,25 +150,10 @@ def residual_distribution(data: PlotInputs):
     return figure
 
 
-def confusion_matrix_figure(matrix, labels):
-    """A classification confusion matrix (rows actual, columns predicted) as a heat map."""
-    figure, axis = plt.subplots(figsize=(5, 4.5))
-    image = axis.imshow(matrix, cmap="Blues")
-    axis.set_xticks(range(len(labels)), labels)
-    axis.set_yticks(range(len(labels)), labels)
-    for (row, column), value in np.ndenumerate(np.asarray(matrix)):
-        axis.text(column, row, str(value), ha="center", va="center")
-    axis.set_xlabel("predicted")
-    axis.set_ylabel("actual")
-    figure.colorbar(image)
-    figure.tight_layout()
-    return figure
-
-
 # --- Plotly twins (kedro-viz previews) ---------------------------------------------------
 
 
-def _plotly_figure(title: str, x_title: str, y_title: str):
+def plotly_figure(title: str, x_title: str, y_title: str):
     import plotly.graph_objects as go
 
     figure = go.Figure()
@@ -175,7 +163,7 @@ def _plotly_figure(title: str, x_title: str, y_title: str):
 
 def learning_curves_plotly(data: PlotInputs):
     """Plotly twin of :func:`learning_curves`."""
-    figure = _plotly_figure("Learning curves", "epoch", "loss (normalised units)")
+    figure = plotly_figure("Learning curves", "epoch", "loss (normalised units)")
     for key in ("loss", "val_loss"):
         figure.add_scatter(x=data.history.get("epoch", []), y=data.history.get(key, []), name=key)
     return figure
@@ -183,7 +171,7 @@ def learning_curves_plotly(data: PlotInputs):
 
 def forecast_windows_plotly(data: PlotInputs):
     """Plotly twin of :func:`forecast_windows` (first target, windows as legend groups)."""
-    figure = _plotly_figure("Test windows", "steps from the last input", data.value_label(0))
+    figure = plotly_figure("Test windows", "steps from the last input", data.value_label(0))
     for number, window in enumerate(data.samples["windows"]):
         steps = list(range(1, len(window["actual"]) + 1))
         for name in ("actual", *WINDOW_LINES):
@@ -200,7 +188,7 @@ def one_step_plotly(data: PlotInputs):
     """Plotly twin of :func:`one_step_series`."""
     one = data.samples["one_step"]
     times = pd.to_datetime(one["end_ns"]).astype(str).tolist()
-    figure = _plotly_figure("One step ahead over the test split", "time", data.value_label(0))
+    figure = plotly_figure("One step ahead over the test split", "time", data.value_label(0))
     figure.add_scatter(x=times, y=[a[0] for a in one["actual"]], name="actual")
     figure.add_scatter(x=times, y=[p[0] for p in one["predicted"]], name="one step ahead")
     return figure
@@ -209,7 +197,7 @@ def one_step_plotly(data: PlotInputs):
 def error_by_horizon_plotly(data: PlotInputs):
     """Plotly twin of :func:`error_by_horizon`."""
     unit = data.pooled_unit()
-    figure = _plotly_figure("Error by horizon step", "horizon step", f"MAE ({unit})")
+    figure = plotly_figure("Error by horizon step", "horizon step", f"MAE ({unit})")
     for name, result in _lines(data.metrics).items():
         mae = result["per_horizon_step"]["mae"]
         figure.add_scatter(x=list(range(1, len(mae) + 1)), y=mae, name=name)
@@ -219,7 +207,7 @@ def error_by_horizon_plotly(data: PlotInputs):
 def residuals_plotly(data: PlotInputs):
     """Plotly twin of :func:`residual_distribution`."""
     unit = data.pooled_unit()
-    figure = _plotly_figure("Residuals", f"predicted - actual ({unit})", "count")
+    figure = plotly_figure("Residuals", f"predicted - actual ({unit})", "count")
     figure.add_histogram(x=data.samples["residuals"], nbinsx=80, name="residuals")
     return figure
 

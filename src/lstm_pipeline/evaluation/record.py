@@ -1,12 +1,29 @@
-"""The evaluation stage record: a short summary written after every other evaluation output.
+"""The evaluation stage record: a short summary written after every other evaluation output,
+one function per task.
 
 >>> record = evaluation_record(metrics, samples, predictions_rows=105_720,
 ...                            report=text, plots=["learning_curves", ...])
 >>> record["per_target"]["load"]["model"]["mae"], record["verdict"]["load"]
+>>> record = classification_record(metrics, samples, predictions_rows=150, report=text,
+...                                plots=["confusion_matrix", ...])
+>>> record["model"]["accuracy"], record["verdict"]
 """
 
 from lstm_pipeline.errors import GenerationMismatchError
+from lstm_pipeline.evaluation.classification_report import compare_classifiers, verdict
 from lstm_pipeline.evaluation.comparison import METRICS, compare_with_baselines, summary_sentence
+from lstm_pipeline.evaluation.plots import PLOTS_FOLDER
+
+
+def artifacts(metrics: dict, predictions_rows: int, report: str, plots: list[str]) -> dict:
+    """What each evaluation artifact holds (both tasks)."""
+    return {
+        "metrics": {"task": metrics.get("task"), "predictors": ["model", *metrics["baselines"]]},
+        "predictions": {"rows": predictions_rows},
+        "report": {"characters": len(report)},
+        "plots": [f"{PLOTS_FOLDER}/{name}.png" for name in plots],
+        "plotly": [f"{PLOTS_FOLDER}/{name}.plotly.json" for name in plots],
+    }
 
 
 def evaluation_record(
@@ -29,21 +46,18 @@ def evaluation_record(
             f"targets): they come from different runs. Run the evaluation pipeline again."
         )
     return {
+        "task": "forecast",
         "windows": metrics["windows"],
         "horizon": horizon,
         "units": {t: (metrics.get("units") or {}).get(t) for t in targets},
         "per_target": {t: _scores(metrics, t) for t in targets},
         "verdict": {t: summary_sentence(compare_with_baselines(metrics, t)) for t in targets},
         "artifacts": {
-            "metrics": {"forecasters": ["model", *metrics["baselines"]]},
-            "predictions": {"rows": predictions_rows},
+            **artifacts(metrics, predictions_rows, report, plots),
             "evaluation_samples": {
                 "windows": len(samples.get("windows", [])),
                 "residuals": len(samples.get("residuals", [])),
             },
-            "report": {"characters": len(report)},
-            "plots": [f"{name}.png" for name in plots],
-            "plotly": [f"plotly/{name}.json" for name in plots],
         },
     }
 
@@ -59,4 +73,39 @@ def _scores(metrics: dict, target: str) -> dict:
         "model": pick(metrics["model"]),
         "baselines": {name: pick(result) for name, result in metrics["baselines"].items()},
         "model_vs_baselines": outcomes,
+    }
+
+
+def classification_record(
+    metrics: dict, samples: dict, *, predictions_rows: int, report: str, plots: list[str]
+) -> dict:
+    """Cases and classes, the model's and each baseline's headline figures, the verdict
+    against each baseline, and what each artifact holds.
+
+    Raises:
+        GenerationMismatchError: the predictions table's rows are not the metrics' cases
+            (outputs of different runs).
+    """
+    if predictions_rows != metrics["cases"]:
+        raise GenerationMismatchError(
+            f"The predictions table has {predictions_rows} rows but metrics.json describes "
+            f"{metrics['cases']} test cases: they come from different runs. Run the evaluation "
+            f"pipeline again."
+        )
+    comparisons = compare_classifiers(metrics)
+    outcomes: dict[str, dict] = {}
+    for comparison in comparisons:
+        outcomes.setdefault(comparison.baseline, {})[comparison.metric] = comparison.outcome
+    return {
+        "task": "classification",
+        "cases": metrics["cases"],
+        "classes": metrics["classes"],
+        "model": metrics["model"]["overall"],
+        "baselines": {name: result["overall"] for name, result in metrics["baselines"].items()},
+        "model_vs_baselines": outcomes,
+        "verdict": verdict(comparisons),
+        "artifacts": {
+            **artifacts(metrics, predictions_rows, report, plots),
+            "evaluation_samples": {"cases": len(samples.get("cases", []))},
+        },
     }

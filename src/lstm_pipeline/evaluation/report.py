@@ -9,7 +9,7 @@ from lstm_pipeline.evaluation.comparison import (
     format_number,
     summary_sentence,
 )
-from lstm_pipeline.evaluation.plots import PLOTS
+from lstm_pipeline.evaluation.plots import PLOTS, PLOTS_FOLDER
 from lstm_pipeline.evaluation.scoring import skill
 from lstm_pipeline.evaluation.units import unit_label
 
@@ -72,25 +72,30 @@ def markdown_report(metrics: dict, training_history: dict, model_summary: dict) 
         *training_lines(training_history, model_summary),
         "## Plots",
         "",
-        *(f"- [{plot.title}]({name}.png)" for name, plot in PLOTS.items()),
+        *(f"- [{plot.title}]({PLOTS_FOLDER}/{name}.png)" for name, plot in PLOTS.items()),
         "",
     ]
     return "\n".join(lines)
 
 
 def training_lines(training_history: dict, model_summary: dict) -> list[str]:
-    """The "Model and training" section."""
+    """The "Model and training" section (both tasks; accuracy when the history has it)."""
     history, settings = training_history["history"], training_history["settings"]
-    best_val = min(history["val_loss"]) if history.get("val_loss") else None
-    return [
+    monitored = "val_loss" if history.get("val_loss") else "loss"
+    best = min(history[monitored]) if history.get(monitored) else None
+    lines = [
         "## Model and training",
         "",
         f"- model: {model_summary.get('name')}, {model_summary.get('parameters', 0):,} "
-        f"parameters, precision {settings['precision']}",
-        f"- epochs run: {len(history.get('loss', []))} of {settings['epochs']}, batch "
-        f"{settings['batch_size']} x {settings['accumulation_steps']} accumulation, optimizer "
-        f"{settings['optimizer']} lr {settings['learning_rate']} ({settings['schedule']})",
-        f"- truncated BPTT: {settings.get('tbptt', {}).get('enabled', False)}",
-        f"- best val_loss: {format_number(best_val)}",
-        "",
+        f"parameters, precision {settings.get('precision')}",
+        f"- epochs run: {len(history.get('loss', []))} of {settings.get('epochs')}, batch "
+        f"{settings.get('batch_size')} x {settings.get('accumulation_steps', 1)} accumulation, "
+        f"optimizer {settings.get('optimizer')} lr {settings.get('learning_rate')} "
+        f"({settings.get('schedule')})",
+        f"- truncated BPTT: {(settings.get('tbptt') or {}).get('enabled', False)}",
+        f"- best {monitored}: {format_number(best)}",
     ]
+    for key in ("accuracy", "val_accuracy"):
+        if history.get(key):
+            lines.append(f"- last epoch's {key}: {format_number(history[key][-1])}")
+    return [*lines, ""]

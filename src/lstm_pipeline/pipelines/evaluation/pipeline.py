@@ -1,9 +1,9 @@
-"""evaluation: model + test shards + scaler -> predictions, metrics, plots, report, and the
-stage record written last."""
+"""evaluation: model + test shards + normalised splits -> predictions, metrics, the plots (one
+grouped output), report, and the stage record written last. The same shape for both tasks:
+each node dispatches on ``params:task``."""
 
 from kedro.pipeline import Node, Pipeline
 
-from lstm_pipeline.evaluation.plots import PLOT_NAMES
 from lstm_pipeline.pipelines.evaluation.nodes import (
     plot_evaluation,
     predict_test_split,
@@ -12,51 +12,51 @@ from lstm_pipeline.pipelines.evaluation.nodes import (
     write_report,
 )
 
-TEST_INPUTS = ["test_shards", "scaler", "train_series", "params:evaluation"]
+TEST_INPUTS = ["test_shards", "scaler", "train_series"]
+SETTINGS = ["params:evaluation", "params:task"]
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     """predict -> score -> plots and report -> the stage record, which runs last because it
-    reads every output that loads back."""
-    plot_outputs = [f"{name}_{kind}" for name in PLOT_NAMES for kind in ("plot", "plotly")]
-    plotly_twins = [f"{name}_plotly" for name in PLOT_NAMES]
+    reads every output."""
     return Pipeline(
         [
             Node(
                 predict_test_split,
-                inputs=["model", *TEST_INPUTS],
+                inputs=["model", *TEST_INPUTS, *SETTINGS],
                 outputs="predictions",
                 name="predict_test_split",
                 tags=["tensorflow"],
             ),
             Node(
                 score_test_split,
-                inputs=["predictions", *TEST_INPUTS],
+                inputs=["predictions", *TEST_INPUTS, "val_series", "test_series", *SETTINGS],
                 outputs=["metrics", "evaluation_samples"],
                 name="score_test_split",
                 tags=["tensorflow"],
             ),
             Node(
                 plot_evaluation,
-                inputs=["metrics", "evaluation_samples", "training_history"],
-                outputs={output: output for output in plot_outputs},
+                inputs=["metrics", "evaluation_samples", "training_history", "params:task"],
+                outputs="evaluation_plots",
                 name="plot_evaluation",
             ),
             Node(
                 write_report,
-                inputs=["metrics", "training_history", "model_summary"],
+                inputs=["metrics", "training_history", "model_summary", "params:task"],
                 outputs="report",
                 name="write_report",
             ),
             Node(
                 record_evaluation,
-                inputs={
-                    "metrics": "metrics",
-                    "evaluation_samples": "evaluation_samples",
-                    "predictions": "predictions",
-                    "report": "report",
-                    **{twin: twin for twin in plotly_twins},
-                },
+                inputs=[
+                    "metrics",
+                    "evaluation_samples",
+                    "predictions",
+                    "report",
+                    "evaluation_plots",
+                    "params:task",
+                ],
                 outputs="evaluation_record",
                 name="record_evaluation",
             ),
