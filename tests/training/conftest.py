@@ -66,3 +66,20 @@ def config(tmp_path, **overrides) -> TrainingConfig:
         **overrides,
     }
     return TrainingConfig(**settings)
+
+
+@pytest.fixture
+def fake_reader(monkeypatch):
+    """The trainer's ``make_dataset`` reads :class:`FakeCaseShards` (labelled sequences) as
+    the real reader reads shard folders."""
+    from lstm_pipeline.trainer import feeds
+    from tests.training.sequences import FakeCaseShards, fake_make_dataset
+
+    real = feeds.make_dataset
+
+    def make_dataset(shard_set, batch_size, **options):
+        if isinstance(shard_set, FakeCaseShards):
+            return fake_make_dataset(shard_set, batch_size, **options)
+        return real(shard_set, batch_size, **options)
+
+    monkeypatch.setattr(feeds, "make_dataset", make_dataset)

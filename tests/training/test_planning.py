@@ -91,7 +91,7 @@ def test_auto_batch_size_needs_a_budget():
 
 
 def test_the_training_pipeline_passes_a_set_batch_size_through_unmeasured():
-    planned = plan_training_batch({}, SPEC, TrainingConfig(batch_size=64))
+    planned = plan_training_batch({}, SPEC, TrainingConfig(batch_size=64), "forecast")
     assert planned == {"batch_size": 64, "planned": False}
 
 

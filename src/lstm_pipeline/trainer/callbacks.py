@@ -13,10 +13,41 @@ def loss_tracker(model):
     return next(metric for metric in model.metrics if metric.name == "loss")
 
 
+def compiled_metrics(model) -> list:
+    """The metrics given to ``compile`` (accuracy for classification; none for forecasting)."""
+    return [metric for metric in model.metrics if metric.name != "loss"]
+
+
+def read_metric_states(model) -> list:
+    """The compiled metrics' variables (totals and counts), as JSON-ready numbers."""
+    return [v.numpy().tolist() for m in compiled_metrics(model) for v in m.variables]
+
+
+def write_metric_states(model, values: list) -> None:
+    """Put back what :func:`read_metric_states` read (nothing when ``values`` is empty)."""
+    if values:
+        variables = [v for m in compiled_metrics(model) for v in m.variables]
+        for variable, value in zip(variables, values, strict=True):
+            variable.assign(value)
+
+
+def metric_results(model, values: list) -> dict:
+    """The compiled metrics' results from saved variable values: ``{"accuracy": 0.9}``."""
+    if not values:
+        return {}
+    write_metric_states(model, values)
+    results = {}
+    for metric in compiled_metrics(model):
+        result = metric.result()
+        results.update(result if isinstance(result, dict) else {metric.name: result})
+    return {name: float(value) for name, value in results.items()}
+
+
 class EpochProgress(keras.callbacks.Callback):
-    """Carries Keras's epoch loss tracker through the trainer state, so a resumed epoch
-    reports the same mean loss (to the bit) as an uninterrupted one; counts micro-batches
-    and updates; stops a diverging run before that micro-batch's checkpoint is written."""
+    """Carries Keras's epoch loss tracker and compiled metrics through the trainer state, so
+    a resumed epoch reports the same mean loss and accuracy (to the bit) as an uninterrupted
+    one; counts micro-batches and updates; stops a diverging run before that micro-batch's
+    checkpoint is written."""
 
     def __init__(self, state, divergence) -> None:
         super().__init__()
@@ -33,6 +64,7 @@ class EpochProgress(keras.callbacks.Callback):
         tracker = loss_tracker(self.model)
         tracker.total.assign(self.state.loss_total)
         tracker.count.assign(self.state.loss_samples)
+        write_metric_states(self.model, self.state.metric_states)
 
     def on_train_batch_end(self, batch, logs=None):
         state, tracker = self.state, loss_tracker(self.model)
@@ -43,6 +75,7 @@ class EpochProgress(keras.callbacks.Callback):
         if state.first_batch_loss is None:
             state.first_batch_loss = batch_loss
         state.loss_total, state.loss_samples = total, samples
+        state.metric_states = read_metric_states(self.model)
         state.batches_done += 1
         state.updates = updates_done(self.model.optimizer)
         self.batches_this_call += 1

@@ -49,9 +49,10 @@ class TrainerState:
     batches_done: int = 0  # micro-batches of `epoch` already trained on
     loss_total: float = 0.0  # Keras's loss tracker of `epoch`: sum of loss x samples
     loss_samples: float = 0.0  # ... and the samples counted (the epoch loss is the ratio)
+    metric_states: list = field(default_factory=list)  # the epoch's compiled metrics (accuracy)
     first_batch_loss: float | None = None  # the run's first loss: divergence is measured by it
     updates: int = 0
-    best_val_loss: float | None = None
+    best_val_loss: float | None = None  # of the monitored loss (val_loss, or loss without val)
     epochs_without_improvement: int = 0
     plateau_best: float | None = None
     plateau_wait: int = 0

@@ -1,8 +1,13 @@
-"""Training settings (conf/base/parameters_training.yml), validated."""
+"""Training settings (conf/base/parameters_training.yml), validated.
+
+Both tasks share every setting except two: ``loss`` (mse/mae/huber) applies to forecasting
+only (classification always trains on sparse categorical cross-entropy and logs accuracy),
+and ``class_weight`` applies to classification only. ``tbptt`` is forecasting only.
+"""
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from lstm_pipeline.models.precision import Precision
 from lstm_pipeline.parameters import StrictModel
@@ -43,7 +48,16 @@ class TrainingConfig(StrictModel):
         default=1, ge=1, description="micro-batches per optimizer update"
     )
     precision: Precision = "float32"
-    loss: Literal["mse", "mae", "huber"] = "mse"
+    loss: Literal["mse", "mae", "huber"] = Field(
+        default="mse",
+        description="forecasting only; classification trains on sparse categorical "
+        "cross-entropy whatever this says",
+    )
+    class_weight: Literal["balanced"] | dict[str, float] | None = Field(
+        default=None,
+        description="classification only: null (every case weighs 1), balanced "
+        "(n / (k * count) from the train labels) or {label name: weight} (others 1)",
+    )
     optimizer: Literal["adam", "adamw", "sgd", "rmsprop"] = "adam"
     learning_rate: float = Field(default=1e-3, gt=0)
     schedule: Literal["constant", "cosine", "reduce_on_plateau"] = "cosine"
@@ -52,7 +66,10 @@ class TrainingConfig(StrictModel):
     plateau_patience: int = Field(default=2, ge=1)
     clip_norm: float | None = Field(default=1.0, gt=0)
     early_stopping_patience: int | None = Field(
-        default=3, ge=1, description="epochs without val_loss improvement (None: off)"
+        default=3,
+        ge=1,
+        description="epochs without improvement of the monitored loss (val_loss; the "
+        "training loss when the validation split is empty); None: off",
     )
     checkpoint_every_steps: int = Field(
         default=200, ge=0, description="optimizer updates between checkpoints (0: epochs only)"
@@ -73,6 +90,24 @@ class TrainingConfig(StrictModel):
                 "batch_size 'auto' plans windows; with tbptt the batch is tbptt.streams"
             )
         return self
+
+    @field_validator("class_weight", mode="before")
+    @classmethod
+    def _label_names_as_text(cls, value):
+        # YAML reads `{1: 2.0}` with an int key; label names are text (as in label_mapping)
+        if isinstance(value, dict):
+            return {str(k): v for k, v in value.items()}
+        return value
+
+    @field_validator("class_weight", mode="after")
+    @classmethod
+    def _positive_class_weights(cls, value):
+        if isinstance(value, dict) and (not value or any(not w > 0 for w in value.values())):
+            raise ValueError(
+                "give every named label a positive weight ({label name: weight}), or "
+                "null or 'balanced'"
+            )
+        return value
 
     @model_validator(mode="after")
     def _sane_minimum(self):

@@ -50,16 +50,21 @@ class ColumnStatistics:
 
 def column_statistics(shard_set) -> list[ColumnStatistics]:
     """Per-column counts of non-finite values and the largest finite magnitude over every
-    value stored in a shard folder (:class:`ShardSet`), read one item at a time."""
+    value stored in a shard folder (:class:`ShardSet`), read one item (segment, block of
+    windows or labelled case) at a time."""
     m = shard_set.manifest
     if m.layout == "segments":
         names = list(m.columns)
+    elif m.layout == "sequences":  # items are (values, label, case): features only
+        names = list(m.feature_columns)
     else:
         names = list(dict.fromkeys([*m.feature_columns, *m.target_columns]))
     stats = {name: ColumnStatistics(name) for name in names}
     for item in shard_set.iter_items(range(len(m.shards)), 1):
         if m.layout == "segments":
             _add(stats, m.columns, np.asarray(item[0]))
+        elif m.layout == "sequences":
+            _add(stats, m.feature_columns, np.asarray(item[0]))
         else:
             _add(stats, m.feature_columns, np.asarray(item[0]))
             _add(stats, m.target_columns, np.asarray(item[1]))

@@ -1,10 +1,19 @@
-"""What training reads: shuffled windows, or ordered chunks of B streams (truncated BPTT)."""
+"""What training reads: shuffled windows, ordered chunks of B streams (truncated BPTT), or
+labelled sequences (classification).
+
+Every feed offers ``batch_size``, ``steps_per_epoch``, ``monitor`` (the loss early stopping,
+the plateau schedule and the best checkpoint watch), ``check_model``, ``train_dataset``,
+``validation_dataset`` (None without validation cases) and ``callbacks``.
+"""
+
+import operator
 
 import tensorflow as tf
 
-from lstm_pipeline.errors import ModelSpecError, WindowingError
+from lstm_pipeline.errors import ModelSpecError, SettingsError, WindowingError
 from lstm_pipeline.models.sequence import stateful_layers
 from lstm_pipeline.trainer.callbacks import FreshRecurrentStates
+from lstm_pipeline.trainer.class_weights import weights_per_class
 from lstm_pipeline.trainer.config import TrainingConfig
 from lstm_pipeline.windows.reader import ShardSet, make_dataset
 from lstm_pipeline.windows.streams import StreamLayout, stream_dataset
@@ -15,10 +24,24 @@ def _known_length(dataset, batches: int):
     return dataset.apply(tf.data.experimental.assert_cardinality(batches))
 
 
+def _require_layout(shard_set: ShardSet, sequences: bool, task: str) -> None:
+    """Raises :class:`WindowingError` when the shards were written for the other task."""
+    layout = shard_set.manifest.layout
+    if (layout == "sequences") != sequences:
+        raise WindowingError(
+            f"'{shard_set.folder}' holds {layout!r} shards, written for the other task, but "
+            f"task is {task!r}: run windowing (and the stages after it) again with the same "
+            f"task."
+        )
+
+
 class WindowFeed:
     """Windows in a new seeded order each epoch, equal micro-batches (drop remainder)."""
 
+    monitor = "val_loss"
+
     def __init__(self, train: ShardSet, val: ShardSet, config: TrainingConfig, seed: int):
+        _require_layout(train, False, "forecast")
         self.train, self.val, self.config, self.seed = train, val, config, seed
         self.batch_size = config.batch_size
         steps = train.windows_total // self.batch_size
@@ -64,6 +87,8 @@ class WindowFeed:
 class StreamFeed:
     """Chunk i of each of B streams per batch, in order; states carried, reset per epoch."""
 
+    monitor = "val_loss"
+
     def __init__(self, train: ShardSet, val: ShardSet, config: TrainingConfig, seed: int):
         t = config.tbptt
         self.batch_size = t.streams
@@ -97,8 +122,109 @@ class StreamFeed:
         return [FreshRecurrentStates(state)]
 
 
-def feed_for(train: ShardSet, val: ShardSet, config: TrainingConfig, seed: int):
-    """What training reads for ``config``: a :class:`StreamFeed` under truncated BPTT, else a
-    :class:`WindowFeed`. Raises :class:`WindowingError` when the shards are too small."""
+class SequenceFeed:
+    """Labelled sequences (classification): cases bucketed by length into batches in a new
+    seeded order each epoch, padded per batch with a mask; labels as class codes (one-hot
+    rows are converted), weighted per class as ``training.class_weight`` says (as sample
+    weights, a third element). Without validation cases the training loss is monitored.
+
+    Every case trains each epoch (the last batch may be smaller), except under gradient
+    accumulation, where equal micro-batches keep an update the exact average of its
+    micro-batches (the cases left over change with each epoch's order)."""
+
+    def __init__(self, train: ShardSet, val: ShardSet, config: TrainingConfig, seed: int):
+        if config.tbptt.enabled:
+            raise SettingsError(
+                "training.tbptt.enabled = true is for forecasting (stateful streams); task "
+                "classification trains on whole sequences: set it to false."
+            )
+        _require_layout(train, True, "classification")
+        _require_layout(val, True, "classification")
+        self.train, self.val, self.config, self.seed = train, val, config, seed
+        self.batch_size = config.batch_size
+        self.drop_remainder = config.accumulation_steps > 1
+        cases = train.manifest.cases_total
+        divide = operator.floordiv if self.drop_remainder else _ceil_div
+        steps = divide(cases, self.batch_size)
+        if steps == 0:
+            raise WindowingError(
+                f"The train shards '{train.folder}' hold {cases} case(s), fewer than "
+                f"training.batch_size {self.batch_size} with accumulation_steps "
+                f"{config.accumulation_steps}: lower the batch size."
+            )
+        self.steps_per_epoch = min(steps, config.max_steps_per_epoch or steps)
+        self.monitor = sequence_monitor(val)
+        self.classes = list(train.manifest.classes)
+        labels = train.case_table()["label"].to_numpy() if config.class_weight else None
+        self.class_weights = weights_per_class(config.class_weight, labels, self.classes)
+
+    def check_model(self, model) -> None:
+        """Raises :class:`ModelSpecError` unless the model outputs one probability per class
+        and is not stateful."""
+        outputs = model.output_shape[-1]
+        if stateful_layers(model) or len(model.output_shape) != 2 or outputs != len(self.classes):
+            raise ModelSpecError(
+                f"task classification needs a model with one output per class "
+                f"({len(self.classes)}: {self.classes}); the untrained model outputs "
+                f"{model.output_shape}. Run the modelling pipeline again with the same task "
+                f"and data."
+            )
+
+    def train_dataset(self, epoch: int, skip: int):
+        """The batches of ``epoch`` after the first ``skip`` (those a resumed run did)."""
+        data = make_dataset(
+            self.train,
+            self.batch_size,
+            shuffle=True,
+            seed=self.seed,
+            epoch=epoch,  # the epoch's own order: a resumed epoch reads the same batches
+            drop_remainder=self.drop_remainder,
+        )
+        data = self._labelled(data, weighted=True).take(self.steps_per_epoch).skip(skip)
+        return _known_length(data, self.steps_per_epoch - skip)
+
+    def validation_dataset(self):
+        """Every validation case once, in stored order, unweighted; None without any."""
+        if self.monitor == "loss":
+            return None
+        data = make_dataset(self.val, self.batch_size, shuffle=False)
+        return self._labelled(data, weighted=False)
+
+    def _labelled(self, data, weighted: bool):
+        if data.element_spec[1].shape.rank == 2:  # one-hot rows -> class codes
+            data = data.map(lambda x, y: (x, tf.argmax(y, axis=-1, output_type=tf.int32)))
+        if weighted and self.class_weights is not None:
+            table = tf.constant(self.class_weights, tf.float32)
+            data = data.map(lambda x, y: (x, y, tf.gather(table, y)))
+        return data
+
+    def callbacks(self, state) -> list:
+        """Callbacks this feed needs in ``fit`` and ``evaluate``: none."""
+        return []
+
+
+def sequence_monitor(val: ShardSet) -> str:
+    """The loss a classification run watches: ``val_loss``, or ``loss`` (training) when
+    the validation split has no cases."""
+    return "val_loss" if val.manifest.cases_total else "loss"
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def forecast_feed(train: ShardSet, val: ShardSet, config: TrainingConfig, seed: int):
+    """What forecasting reads for ``config``: a :class:`StreamFeed` under truncated BPTT,
+    else a :class:`WindowFeed`. Raises :class:`WindowingError` when the shards are too
+    small."""
     cls = StreamFeed if config.tbptt.enabled else WindowFeed
     return cls(train, val, config, seed)
+
+
+def feed_for(train: ShardSet, val: ShardSet, config: TrainingConfig, seed: int, task="forecast"):
+    """What training reads for ``task`` and ``config`` (see :data:`FEEDS`)."""
+    return FEEDS[task](train, val, config, seed)
+
+
+FEEDS = {"forecast": forecast_feed, "classification": SequenceFeed}
+"""The feed of each task: ``(train, val, config, seed) -> feed``."""

@@ -3,7 +3,13 @@
 One ``model.fit`` call per epoch on that epoch's shuffle order (``make_dataset(epoch=...)``)
 lets a resumed run skip exactly the micro-batches already trained on. Early stopping and
 reduce-on-plateau live here rather than in Keras callbacks, because their counters must
-survive a restart; so does the epoch's loss tracker.
+survive a restart; so do the epoch's loss tracker and metrics (accuracy).
+
+Both tasks run through the same loop; what differs is looked up by ``task``: the feed
+(:data:`~lstm_pipeline.trainer.feeds.FEEDS`) and the loss and metrics
+(:data:`~lstm_pipeline.trainer.objectives.OBJECTIVES`). Early stopping, the plateau schedule
+and the best weights watch the feed's ``monitor``: ``val_loss``, or the training loss when
+a classification run has no validation cases (as in the FCN paper).
 
     >>> model, history = train(model, "data/05_model_input/train_shards",
     ...                        "data/05_model_input/val_shards", TrainingConfig(), seed=42)
@@ -14,6 +20,7 @@ import math
 from dataclasses import dataclass
 
 from lstm_pipeline.errors import SettingsError
+from lstm_pipeline.task import Task
 from lstm_pipeline.trainer.checkpoints import CheckpointStore, TrainerState, fingerprint
 from lstm_pipeline.trainer.config import TrainingConfig
 from lstm_pipeline.trainer.divergence import DivergenceCheck
@@ -31,6 +38,7 @@ def train(
     planned_batch_size: int | None = None,
     extra_callbacks=(),
     verbose="auto",
+    task: Task = "forecast",
 ):
     """Train ``model`` (built, not necessarily compiled) and return ``(model, history)``.
 
@@ -38,7 +46,7 @@ def train(
     model, data and settings, with the batch size that run started with; returns the
     finished model without training again when the run had finished (unless
     ``config.retrain``). ``planned_batch_size`` is the micro-batch size for
-    ``batch_size: auto``.
+    ``batch_size: auto``. ``task`` picks the feed, loss and metrics (see the module).
 
     Raises :class:`LockHeldError` when another process trains into the checkpoint folder,
     :class:`CheckpointError` for an unusable checkpoint, :class:`ModelSpecError` for a model
@@ -58,10 +66,10 @@ def train(
             return store.load_model(resumed), resumed.history
         state = resumed or TrainerState(run_id, batch_size=_batch_size(config, planned_batch_size))
         settings = config.model_copy(update={"batch_size": state.batch_size})
-        feed = feed_for(train_set, val_set, settings, seed)
+        feed = feed_for(train_set, val_set, settings, seed, task)
         feed.check_model(model)
         if resumed is None:
-            _compile_fresh(model, settings, feed, seed)
+            _compile_fresh(model, settings, feed, seed, task)
         else:
             model = store.load_model(state)
         divergence = DivergenceCheck(settings, train_set, store)
@@ -72,7 +80,7 @@ def train(
 def _shard_set(folder):
     from lstm_pipeline.windows.reader import ShardSet
 
-    return folder if isinstance(folder, ShardSet) else ShardSet(folder)
+    return folder if hasattr(folder, "manifest") else ShardSet(folder)  # a ShardSet already
 
 
 def _run_fingerprint(model, train_set, val_set, config: TrainingConfig, seed: int) -> str:
@@ -130,17 +138,17 @@ def _batch_size(config: TrainingConfig, planned_batch_size: int | None) -> int:
     return planned_batch_size
 
 
-def _compile_fresh(model, config: TrainingConfig, feed, seed: int) -> None:
+def _compile_fresh(model, config: TrainingConfig, feed, seed: int, task: Task) -> None:
     import keras
 
+    from lstm_pipeline.trainer.objectives import compile_arguments
     from lstm_pipeline.trainer.optimizers import build_optimizer
 
     keras.utils.set_random_seed(seed)
     total_updates = config.epochs * math.ceil(feed.steps_per_epoch / config.accumulation_steps)
-    losses = {"mse": "mse", "mae": "mae", "huber": keras.losses.Huber()}
     model.compile(
         optimizer=build_optimizer(config, total_updates),
-        loss=losses[config.loss],
+        **compile_arguments(task, config),
         jit_compile=False,
     )
 
@@ -152,7 +160,7 @@ class _Run:
     model: object
     state: TrainerState
     store: CheckpointStore
-    feed: object  # WindowFeed or StreamFeed
+    feed: object  # WindowFeed, StreamFeed or SequenceFeed
     config: TrainingConfig  # with the run's batch size
     divergence: DivergenceCheck
 
@@ -165,30 +173,46 @@ def _run_epochs(run: _Run, extra_callbacks, verbose) -> None:
     verbose = _verbosity(verbose)
     state = run.state
     while not state.finished:
-        val_loss, progress = _train_and_validate(run, validation, extra_callbacks, verbose)
+        val_logs, progress = _train_and_validate(run, validation, extra_callbacks, verbose)
         learning_rate = current_learning_rate(run.model.optimizer)
-        run.divergence.check("validation loss", val_loss, state, learning_rate)
-        record = {
-            "epoch": state.epoch + 1,
-            "loss": state.epoch_loss,
-            "val_loss": val_loss,
-            "learning_rate": learning_rate,
-            "optimizer_updates": state.updates,
-            "batch_size": run.feed.batch_size,
-            "samples_per_s": progress.samples_per_s(run.feed.batch_size),
-        }
+        if validation is not None:
+            run.divergence.check("validation loss", val_logs["val_loss"], state, learning_rate)
+        record = _epoch_record(run, val_logs, progress, learning_rate)
         for key, value in record.items():
             state.history.setdefault(key, []).append(value)
+        shown = [f"{k} {v:.5f}" for k, v in record.items() if k not in _NOT_SHOWN]
         logger.info(
-            "epoch %d/%d: loss %.5f, val_loss %.5f, %.0f samples/s",
-            *(record["epoch"], run.config.epochs, record["loss"], val_loss),
+            "epoch %d/%d: %s, %.0f samples/s",
+            *(record["epoch"], run.config.epochs, ", ".join(shown)),
             record["samples_per_s"] or 0,
         )
-        _end_epoch(run, val_loss)
+        _end_epoch(run, record[run.feed.monitor], checked=validation is not None)
+
+
+_NOT_SHOWN = ("epoch", "learning_rate", "optimizer_updates", "batch_size", "samples_per_s")
+
+
+def _epoch_record(run: _Run, val_logs: dict, progress, learning_rate: float) -> dict:
+    """The epoch's line of the history: the loss (and accuracy), their validation values,
+    the learning rate, updates, batch size and throughput."""
+    from lstm_pipeline.trainer.callbacks import metric_results
+
+    state = run.state
+    return {
+        "epoch": state.epoch + 1,
+        "loss": state.epoch_loss,
+        **metric_results(run.model, state.metric_states),
+        **val_logs,
+        "learning_rate": learning_rate,
+        "optimizer_updates": state.updates,
+        "batch_size": run.feed.batch_size,
+        "samples_per_s": progress.samples_per_s(run.feed.batch_size),
+    }
 
 
 def _train_and_validate(run: _Run, validation, extra_callbacks, verbose):
-    """Train the micro-batches left in the epoch, then validate: ``(val_loss, progress)``."""
+    """Train the micro-batches left in the epoch, then validate (unless ``validation`` is
+    None): ``({"val_loss": ..., "val_accuracy": ...}, progress)``."""
     import keras
 
     from lstm_pipeline.trainer.callbacks import EpochProgress, OneEpoch, StepCheckpoint
@@ -199,11 +223,13 @@ def _train_and_validate(run: _Run, validation, extra_callbacks, verbose):
     if state.batches_done >= feed.steps_per_epoch:
         # resumed from a checkpoint of the epoch's last micro-batch: nothing is left to train,
         # and model.fit on no batches is not a no-op (it applied an optimizer step)
+        if validation is None:
+            return {}, progress
         with named_shard_errors():
             logs = model.evaluate(
                 validation, callbacks=feed.callbacks(state), verbose=0, return_dict=True
             )
-        return float(logs["loss"]), progress
+        return _validation_logs(logs), progress
     callbacks = [
         progress,
         StepCheckpoint(run.store, state, config.checkpoint_every_steps),
@@ -222,52 +248,63 @@ def _train_and_validate(run: _Run, validation, extra_callbacks, verbose):
             callbacks=[*callbacks, *extra_callbacks],
             verbose=verbose,
         )
-    return float(fit.history["val_loss"][-1]), progress
+    logs = {k[4:]: v[-1] for k, v in fit.history.items() if k.startswith("val_")}
+    return _validation_logs(logs), progress
 
 
-def _end_epoch(run: _Run, val_loss: float) -> None:
-    """Early stopping and plateau counters, then the epoch's checkpoint (or the final one)."""
+def _validation_logs(logs: dict) -> dict:
+    """``{"loss": .., "accuracy": ..}`` of a validation pass as ``{"val_loss": ..,
+    "val_accuracy": ..}``, the loss first."""
+    return {f"val_{k}": float(logs[k]) for k in sorted(logs, key=lambda k: k != "loss")}
+
+
+def _end_epoch(run: _Run, monitored: float, checked: bool) -> None:
+    """Early stopping and plateau counters, then the epoch's checkpoint (or the final one).
+    ``checked``: a loss was computed with the epoch's final weights (validation)."""
     state, config = run.state, run.config
-    stop = _early_stopping(run, val_loss)
+    stop = _early_stopping(run, monitored)
     if config.schedule == "reduce_on_plateau":
-        _reduce_on_plateau(run, val_loss)
+        _reduce_on_plateau(run, monitored)
     state.epoch, state.batches_done = state.epoch + 1, 0
     state.loss_total = state.loss_samples = 0.0
+    state.metric_states = []
     if not stop and state.epoch < config.epochs:
-        run.store.save(run.model, state, f"epoch-{state.epoch:04d}", checked=True)  # val_loss
+        run.store.save(run.model, state, f"epoch-{state.epoch:04d}", checked=checked)
         return
     state.finished = True
     state.stop_reason = stop or f"completed {config.epochs} epochs"
     if state.best_weights_file and config.early_stopping_patience:
         run.store.restore_best_weights(run.model, state)
-        state.stop_reason += f", best weights (val_loss {state.best_val_loss:.5f}) restored"
+        monitor = run.feed.monitor
+        state.stop_reason += f", best weights ({monitor} {state.best_val_loss:.5f}) restored"
     run.store.save(run.model, state, "final", checked=True)
     logger.info("Training finished: %s.", state.stop_reason)
 
 
-def _early_stopping(run: _Run, val_loss: float) -> str | None:
-    """Track the best val_loss; a reason to stop once patience has run out."""
+def _early_stopping(run: _Run, monitored: float) -> str | None:
+    """Track the best monitored loss (and keep its weights); a reason to stop once patience
+    has run out."""
     state, patience = run.state, run.config.early_stopping_patience
-    if state.best_val_loss is None or val_loss < state.best_val_loss:
-        state.best_val_loss = val_loss
+    if state.best_val_loss is None or monitored < state.best_val_loss:
+        state.best_val_loss = monitored
         state.epochs_without_improvement = 0
         if patience:
             run.store.save_best_weights(run.model, state, f"epoch-{state.epoch + 1:04d}")
         return None
     state.epochs_without_improvement += 1
     if patience and state.epochs_without_improvement >= patience:
-        return f"early stopping: val_loss did not improve for {patience} epochs"
+        return f"early stopping: {run.feed.monitor} did not improve for {patience} epochs"
     return None
 
 
-def _reduce_on_plateau(run: _Run, val_loss: float) -> None:
+def _reduce_on_plateau(run: _Run, monitored: float) -> None:
     """Multiply the learning rate by plateau_factor after plateau_patience epochs without a
-    lower val_loss (not below min_learning_rate)."""
+    lower monitored loss (not below min_learning_rate)."""
     from lstm_pipeline.trainer.optimizers import inner_optimizer
 
     state, config = run.state, run.config
-    if state.plateau_best is None or val_loss < state.plateau_best:
-        state.plateau_best, state.plateau_wait = val_loss, 0
+    if state.plateau_best is None or monitored < state.plateau_best:
+        state.plateau_best, state.plateau_wait = monitored, 0
         return
     state.plateau_wait += 1
     if state.plateau_wait >= config.plateau_patience:
@@ -276,7 +313,9 @@ def _reduce_on_plateau(run: _Run, val_loss: float) -> None:
         lowered = max(current * config.plateau_factor, config.min_learning_rate)
         learning_rate.assign(lowered)
         state.plateau_wait = 0
-        logger.info("val_loss on a plateau: learning rate %.3g -> %.3g", current, lowered)
+        logger.info(
+            "%s on a plateau: learning rate %.3g -> %.3g", run.feed.monitor, current, lowered
+        )
 
 
 def _verbosity(verbose):

@@ -9,6 +9,10 @@ each other). The largest batch whose peak fits the budget is chosen per input le
     ...                     input_lengths=[168, 720], batch_sizes=[32, 64, 128, 256],
     ...                     budget_mb=4000)
     >>> plan["best"]      # {"168": 256, "720": 64}
+
+Classification models take sequences of any length; they are measured at the longest case
+(``task="classification"``, ``n_classes``; ``input_lengths=[max_length]``), on random
+sequences with every step real and random labels.
 """
 
 import json
@@ -34,14 +38,17 @@ def plan_batches(
     budget_mb: float,
     precision: str = "float32",
     steps: int = 3,
+    task: str = "forecast",
+    n_classes: int | None = None,
 ) -> dict:
     """Measure every input length x batch size (skipping batches larger than one already
     over budget) and pick the largest batch under ``budget_mb`` per length.
 
     Returns ``{"device", "memory_budget_mb", "precision", "memory_measure", "grid": [one
     point per length x batch], "best": {"<length>": batch}}``; a length where nothing fits is
-    absent from ``best`` (:func:`best_batch` says so). Raises RuntimeError when a
-    measurement fails."""
+    absent from ``best`` (:func:`best_batch` says so). For ``task="classification"``
+    horizon and n_targets do not apply and ``n_classes`` is the number of classes. Raises
+    RuntimeError when a measurement fails."""
     device = "gpu" if _gpu_available() else "cpu"
     measure = _measure_on_gpu if device == "gpu" else _measure_in_child
     common = {
@@ -51,6 +58,8 @@ def plan_batches(
         "n_targets": n_targets,
         "precision": precision,
         "steps": steps,
+        "task": task,
+        "n_classes": n_classes,
     }
     grid = []
     for length in input_lengths:
@@ -171,14 +180,34 @@ def _measure_on_gpu(setup: dict) -> dict:
 def _train_steps(setup: dict) -> dict:
     """Train a few steps of the model ``setup`` describes on random data: samples/s and this
     process's peak RSS in MB."""
+    import resource
     import time
 
     import keras
+
+    keras.utils.set_random_seed(0)
+    model, x, y, loss = _MEASURED[setup.get("task", "forecast")](setup)
+    optimizer = keras.optimizers.Adam()
+    if setup["precision"] == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    model.compile(optimizer=optimizer, loss=loss)
+    model.train_on_batch(x, y)  # tracing
+    started = time.perf_counter()
+    for _ in range(setup["steps"]):
+        model.train_on_batch(x, y)
+    seconds = time.perf_counter() - started
+    return {
+        "samples_per_s": setup["batch_size"] * setup["steps"] / seconds,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _forecast_setup(setup: dict):
+    """A forecasting model, a random batch of windows and zero targets, the loss."""
     import numpy as np
 
     from lstm_pipeline.models.registry import build_model
 
-    keras.utils.set_random_seed(0)
     model = build_model(
         ModelSpec.model_validate(setup["spec"]),
         input_length=setup["input_length"],
@@ -187,25 +216,33 @@ def _train_steps(setup: dict) -> dict:
         n_targets=setup["n_targets"],
         precision=setup["precision"],
     )
-    optimizer = keras.optimizers.Adam()
-    if setup["precision"] == "mixed_float16":
-        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    model.compile(optimizer=optimizer, loss="mse")
     batch = setup["batch_size"]
     x = np.random.default_rng(0).normal(size=(batch, setup["input_length"], setup["n_features"]))
     y = np.zeros((batch, setup["horizon"], setup["n_targets"]))
-    x, y = x.astype("float32"), y.astype("float32")
-    model.train_on_batch(x, y)  # tracing
-    started = time.perf_counter()
-    for _ in range(setup["steps"]):
-        model.train_on_batch(x, y)
-    seconds = time.perf_counter() - started
-    import resource
+    return model, x.astype("float32"), y.astype("float32"), "mse"
 
-    return {
-        "samples_per_s": batch * setup["steps"] / seconds,
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }
+
+def _classification_setup(setup: dict):
+    """A classifier, a random batch of full-length sequences and random labels, the loss."""
+    import numpy as np
+
+    from lstm_pipeline.models.registry import build_model
+
+    model = build_model(
+        ModelSpec.model_validate(setup["spec"]),
+        n_features=setup["n_features"],
+        precision=setup["precision"],
+        task="classification",
+        n_classes=setup["n_classes"],
+    )
+    batch, length, rng = setup["batch_size"], setup["input_length"], np.random.default_rng(0)
+    values = rng.normal(size=(batch, length, setup["n_features"])).astype("float32")
+    x = {"values": values, "mask": np.ones((batch, length), dtype=bool)}
+    y = rng.integers(setup["n_classes"], size=batch).astype("int32")
+    return model, x, y, "sparse_categorical_crossentropy"
+
+
+_MEASURED = {"forecast": _forecast_setup, "classification": _classification_setup}
 
 
 if __name__ == "__main__":  # one measurement, in a child process

@@ -1,14 +1,17 @@
 """What a finished training run reports (``training_history.json``)."""
 
+from lstm_pipeline.trainer.class_weights import weights_per_class
 from lstm_pipeline.trainer.config import TrainingConfig
 
 
 def training_report(
-    history: dict, config: TrainingConfig, seed: int, train_windows: int, val_windows: int
+    history: dict, config: TrainingConfig, seed: int, train_set, val_set, task: str = "forecast"
 ) -> dict:
     """The history, the settings with the batch size the run trained with (the planned one
     for ``batch_size: auto``), the seed, the effective batch (micro-batch x accumulation
-    steps) and the number of train and validation windows."""
+    steps), and what the task adds (:data:`DETAILS`): the number of train and validation
+    windows (forecasting), or cases, classes, class weights and the monitored loss
+    (classification)."""
     batch_size = history["batch_size"][-1]  # the run's own, kept when it resumed
     settings = config.model_dump()
     if settings["batch_size"] == "auto":
@@ -18,6 +21,31 @@ def training_report(
         "settings": settings,
         "seed": seed,
         "effective_batch_size": batch_size * config.accumulation_steps,
-        "train_windows": train_windows,
-        "val_windows": val_windows,
+        **DETAILS[task](train_set, val_set, config),
     }
+
+
+def _forecast_details(train_set, val_set, config: TrainingConfig) -> dict:
+    return {"train_windows": train_set.windows_total, "val_windows": val_set.windows_total}
+
+
+def _classification_details(train_set, val_set, config: TrainingConfig) -> dict:
+    from lstm_pipeline.trainer.feeds import sequence_monitor
+
+    classes = list(train_set.manifest.classes)
+    labels = train_set.case_table()["label"].to_numpy() if config.class_weight else None
+    weights = weights_per_class(config.class_weight, labels, classes)
+    named = None if weights is None else dict(zip(classes, weights.tolist(), strict=True))
+    val_cases = val_set.manifest.cases_total
+    return {
+        "task": "classification",
+        "train_cases": train_set.manifest.cases_total,
+        "val_cases": val_cases,
+        "classes": classes,
+        "class_weights": named,
+        "monitor": sequence_monitor(val_set),
+    }
+
+
+DETAILS = {"forecast": _forecast_details, "classification": _classification_details}
+"""What each task adds to the report: ``(train_set, val_set, config) -> dict``."""

@@ -1,5 +1,5 @@
 """training: windowing record + settings -> planned_batch_size; untrained_model + train/val
-shards -> model, training_history."""
+shards -> model, training_history. The same nodes for both tasks (``params:task``)."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -11,7 +11,12 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 plan_training_batch,
-                inputs=["windowing_record", "params:modelling", "params:training"],
+                inputs=[
+                    "windowing_record",
+                    "params:modelling",
+                    "params:training",
+                    "params:task",
+                ],
                 outputs="planned_batch_size",
                 name="plan_training_batch",
                 tags=["tensorflow"],  # batch_size auto measures the model
@@ -26,6 +31,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:training",
                     "params:modelling",
                     "params:seed",
+                    "params:task",
                 ],
                 outputs=["model", "training_history"],
                 name="train_model",
