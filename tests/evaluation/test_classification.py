@@ -205,6 +205,7 @@ def test_scoring_the_test_split_scores_the_model_and_both_baselines_on_the_same_
     nearest = metrics["baselines"]["one_nn_euclidean"]
     assert nearest["overall"]["accuracy"] == pytest.approx(1.0)  # ramps: easy for 1-NN
     assert set(nearest["overall"]) == set(metrics["model"]["overall"])
+    assert "hard predictions" in nearest["roc_auc_scores"]
     assert result.samples["predicted"]["one_nn_euclidean"] == ["down", "up", "down", "down", "up"]
     assert result.samples["true_class_probability"] == pytest.approx([0.9, 0.8, 0.4, 0.7, 0.9])
 

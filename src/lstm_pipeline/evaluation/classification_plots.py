@@ -83,11 +83,11 @@ def per_class_recall(data: PlotInputs):
         positions = np.arange(len(classes)) + (number - (len(lines) - 1) / 2) * width
         axis.bar(positions, np.asarray(recall, dtype=float), width, label=name)
     axis.set_xticks(range(len(classes)), classes)
-    axis.set_ylim(0, 1.05)
+    axis.set_ylim(0, 1.2)
     axis.set_xlabel("class")
     axis.set_ylabel("recall on the test split")
     axis.set_title("Recall per class")
-    axis.legend(fontsize=8)
+    axis.legend(fontsize=8, ncol=len(lines), loc="upper center")
     figure.tight_layout()
     return figure
 

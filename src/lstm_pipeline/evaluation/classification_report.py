@@ -8,6 +8,7 @@ the class names, the confusion matrix, the training settings and links to the pl
 from dataclasses import dataclass
 
 from lstm_pipeline.evaluation.classification_plots import PLOTS
+from lstm_pipeline.evaluation.classifying import HARD_SCORES
 from lstm_pipeline.evaluation.comparison import format_number
 from lstm_pipeline.evaluation.plots import PLOTS_FOLDER
 from lstm_pipeline.evaluation.report import training_lines
@@ -162,7 +163,7 @@ def classification_report(metrics: dict, training_history: dict, model_summary: 
         "",
         headline_table(metrics),
         "",
-        f"ROC AUC: {metrics['model']['roc_auc_note']}.",
+        f"ROC AUC: {metrics['model']['roc_auc_note']}; {HARD_SCORES}.",
         "",
         f"**Verdict (test split):** {verdict(comparisons)}",
         "",

@@ -29,8 +29,8 @@ BASELINE_DEFINITIONS = {
     "majority_class": "always the commonest class of the TRAIN cases (train + val)",
     "one_nn_euclidean": "1-NN Euclidean (scikit-learn KNeighborsClassifier(1)) on per-case, "
     "per-channel z-normalised series, fitted on the TRAIN cases (train + val)",
-    "roc_auc": "a baseline's ROC AUC scores its hard predictions (one-hot rows)",
 }
+HARD_SCORES = "a baseline's ROC AUC scores its hard predictions (one-hot rows)"
 PROBABILITY_PREFIX = "prob_"
 
 
@@ -150,6 +150,8 @@ def baseline_predictions(train, val, test, cases, true, classes) -> tuple[dict, 
         "majority_class": {"predicts": classes[majority], "train_cases": len(train_labels)},
         "one_nn_euclidean": {"length_policy": policy, "train_cases": len(train_labels)},
     }
+    for note in notes.values():
+        note["roc_auc_scores"] = HARD_SCORES
     return predictions, notes
 
 
