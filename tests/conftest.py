@@ -83,6 +83,30 @@ def run_in_process(
                 session._hook_manager.unregister(hook)
 
 
+UCR = REPO / "data" / "01_raw" / "ucr"
+# a tiny classification run: ItalyPowerDemand (67 train cases of 24 steps), a few epochs
+UCR_TINY = {
+    "ucr": {"dataset": "ItalyPowerDemand"},
+    "training": {"epochs": 2, "batch_size": 16, "checkpoint_every_steps": 5},
+}
+
+
+def new_classification_project(folder: Path, dataset: str = "ItalyPowerDemand") -> Path:
+    """A project copy (as new_project) whose data/01_raw/ucr holds the one UCR set."""
+    new_project(folder)
+    shutil.copytree(UCR / dataset, folder / "data" / "01_raw" / "ucr" / dataset)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def finished_classification_project(tmp_path_factory) -> Path:
+    """A project on which `kedro run -e ucr` (tiny settings, ItalyPowerDemand) finished once.
+    Read-only: tests that change it work on a copy (copy_project)."""
+    folder = new_classification_project(tmp_path_factory.mktemp("ucr") / "project")
+    run_in_process(folder, params=UCR_TINY, env="ucr")
+    return folder
+
+
 @pytest.fixture(scope="session")
 def finished_project(tmp_path_factory) -> Path:
     """A project on which the whole default run (tiny settings) finished once. Read-only:

@@ -800,7 +800,9 @@ def test_a_held_shard_lock_stops_a_second_windowing_run_naming_the_holder(
 
 
 def test_the_catalogue_covers_every_kind_of_mistake():
-    kinds = {c.error for c in CASES}
+    from tests.test_bad_labelled_inputs import CASES as LABELLED_CASES
+
+    kinds = {c.error for c in (*CASES, *LABELLED_CASES)}
     mistakes = {
         cls
         for cls in vars(errors).values()

@@ -235,10 +235,11 @@ def test_the_default_run_ends_with_metrics_predictions_plots_and_report(project)
         "error_by_horizon",
         "residuals",
     ):
-        assert (reporting / f"{plot}.png").read_bytes()[:4] == b"\x89PNG", plot
-        assert json.loads((reporting / f"plotly/{plot}.json").read_text())["data"], plot
+        assert (reporting / f"plots/{plot}.png").read_bytes()[:4] == b"\x89PNG", plot
+        assert json.loads((reporting / f"plots/{plot}.plotly.json").read_text())["data"], plot
     report = (reporting / "report.md").read_text()
-    assert "| seasonal_naive |" in report and "(forecast_windows.png)" in report
+    assert metrics["task"] == "forecast"
+    assert "| seasonal_naive |" in report and "(plots/forecast_windows.png)" in report
     # the verdict and the units come from metrics.json's numbers
     assert metrics["units"] == {"Global_active_power": "kW"}
     assert "| forecaster | MAE (kW) | RMSE (kW) |" in report
