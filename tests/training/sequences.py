@@ -132,3 +132,32 @@ def padded(values: list[np.ndarray]) -> dict:
     for i, v in enumerate(values):
         batch[i, : len(v)] = v
     return {"values": batch, "mask": np.arange(lengths.max()) < lengths[:, None]}
+
+
+def write_case_shards(values, labels, folder: Path, fmt: str = "hdf5") -> Path:
+    """Real shards of layout ``sequences`` (the windowing stage's writer) of these cases,
+    feature ``a``, classes :data:`CLASSES`; ``folder`` is returned."""
+    from lstm_pipeline.windows.case_writing import SequenceJob
+    from lstm_pipeline.windows.sequences import ParquetSequences
+
+    parts = [
+        pd.DataFrame(
+            {
+                "case": np.full(len(v), case, np.int64),
+                "step": np.arange(len(v), dtype=np.int32),
+                "label": np.full(len(v), label, np.int32),
+                "a": v[:, 0].astype(np.float32),
+            }
+        )
+        for case, (v, label) in enumerate(zip(values, labels, strict=True))
+    ]
+    columns = {"case": "int64", "step": "int32", "label": "int32", "a": "float32"}
+    empty = pd.DataFrame({k: pd.Series(dtype=t) for k, t in columns.items()})
+    frame = pd.concat(parts, ignore_index=True) if parts else empty
+    frame.attrs = {"task": "classification", "classes": CLASSES, "features": ["a"]}
+    path = folder.with_suffix(".parquet")
+    frame.to_parquet(path, row_group_size=100)
+    SequenceJob(source=ParquetSequences(path), features=["a"], fmt=fmt, shard_mb=0.001).write(
+        folder
+    )
+    return folder

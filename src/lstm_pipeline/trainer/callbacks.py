@@ -25,10 +25,26 @@ def read_metric_states(model) -> list:
 
 def write_metric_states(model, values: list) -> None:
     """Put back what :func:`read_metric_states` read (nothing when ``values`` is empty)."""
-    if values:
+    if not values:
+        return
+    variables = [v for m in compiled_metrics(model) for v in m.variables]
+    if not variables:  # a loaded model's metrics make their variables when they first count
+        _build_class_metrics(model)
         variables = [v for m in compiled_metrics(model) for v in m.variables]
-        for variable, value in zip(variables, values, strict=True):
-            variable.assign(value)
+    for variable, value in zip(variables, values, strict=True):
+        variable.assign(value)
+
+
+def _build_class_metrics(model) -> None:
+    """Make the variables of a classifier's compiled metrics (accuracy) by counting one
+    made-up case, then zero them."""
+    import numpy as np
+
+    classes = model.output_shape[-1]
+    uniform = np.full((1, classes), 1 / classes, dtype="float32")
+    model.compute_metrics(None, np.zeros((1,), dtype="int32"), uniform)
+    for metric in compiled_metrics(model):
+        metric.reset_state()
 
 
 def metric_results(model, values: list) -> dict:
