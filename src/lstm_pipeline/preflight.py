@@ -219,6 +219,24 @@ def check_classification_training(run: RunSettings) -> None:
         )
 
 
+def check_class_weight_labels(run: RunSettings) -> None:
+    """Named class weights must name classes of the stored label mapping (when ingestion is
+    part of the run the classes are not known yet: training checks them as it starts)."""
+    training = run.models.get("training")
+    if not run.runs("training") or run.runs("ingestion") or training is None:
+        return
+    mapping = run.stored("label_mapping")
+    if not isinstance(training.class_weight, dict) or not mapping:
+        return
+    classes = mapping.get("classes", [])
+    unknown = sorted(set(training.class_weight) - set(classes))
+    if unknown:
+        run.problems.append(
+            f"training.class_weight = {dict(training.class_weight)}: names {unknown}, which "
+            f"are not classes of this data set; the classes (label_mapping) are {classes}"
+        )
+
+
 # checks that concern one task only, and those that concern both
 FORECAST_CHECKS = (
     check_seasonal_period,
@@ -228,7 +246,7 @@ FORECAST_CHECKS = (
     check_units_name_targets,
     check_batch_fits,
 )
-CLASSIFICATION_CHECKS = (check_classification_training,)
+CLASSIFICATION_CHECKS = (check_classification_training, check_class_weight_labels)
 SHARED_CHECKS = (check_stored_model, check_stored_task)
 CHECKS = {
     "forecast": FORECAST_CHECKS + SHARED_CHECKS,

@@ -108,3 +108,33 @@ def test_a_kedro_run_with_a_bad_setting_stops_within_seconds_and_writes_nothing(
     assert time.monotonic() - started < 30
     written = [p for p in (project / "data").rglob("*") if p.is_file()]
     assert [p.name for p in written] == ["household_power_14days.csv.xz"]
+
+
+def test_the_task_must_be_known_and_match_the_stored_record():
+    with pytest.raises(PreflightError, match=r"task = 'regression': must be one of"):
+        preflight(parameters(task="regression"), EVERYTHING, nothing_stored)
+    stored = {"windowing_record": {"task": "forecast", "input_length": 24}}.get
+    with pytest.raises(PreflightError, match="written for 'forecast'"):
+        preflight(parameters(task="classification"), {"training"}, stored)
+
+
+def test_classification_skips_the_forecasting_window_checks_and_checks_its_own():
+    # a seasonal period longer than the input window means nothing to a classifier
+    classify = parameters(task="classification", evaluation__seasonal_period=100000)
+    preflight(classify, EVERYTHING, nothing_stored)
+    classify["training"]["tbptt"] = {"enabled": True}
+    with pytest.raises(PreflightError, match="training.tbptt.enabled = True: truncated BPTT"):
+        preflight(classify, EVERYTHING, nothing_stored)
+
+
+def test_named_class_weights_are_checked_against_the_stored_label_mapping():
+    stored = {
+        "label_mapping": {"classes": ["1", "2"]},
+        "windowing_record": {"task": "classification"},
+    }.get
+    weights = parameters(task="classification", training__class_weight={"2": 3.0})
+    preflight(weights, {"training", "evaluation"}, stored)
+    weights["training"]["class_weight"] = {"7": 3.0}
+    with pytest.raises(PreflightError, match=r"training.class_weight = \{'7': 3.0\}: names"):
+        preflight(weights, {"training", "evaluation"}, stored)
+    preflight(weights, EVERYTHING, stored)  # ingestion runs: the classes are not known yet
