@@ -24,16 +24,23 @@ OUT = "data/ucr/ItalyPowerDemand"
 INGEST, NORMALISE, TRAINING = ("ingestion",), ("normalisation",), ("training",)
 
 
-def edit_ts(name: str, change: Callable[[list[str]], list[str]]) -> Callable[[Path], None]:
-    """Rewrite the data lines (after @data) of one of the set's .ts files."""
+def edit_ts(
+    name: str, change: Callable[[list[str]], list[str]], header=lambda lines: lines
+) -> Callable[[Path], None]:
+    """Rewrite the data lines (after @data), and the header lines with ``header``, of one
+    of the set's .ts files."""
 
     def spoil(project: Path) -> None:
         path = project / RAW / name
         lines = path.read_text().splitlines()
         start = next(i for i, line in enumerate(lines) if line.lower().startswith("@data")) + 1
-        path.write_text("\n".join(lines[:start] + change(lines[start:])) + "\n")
+        path.write_text("\n".join(header(lines[:start]) + change(lines[start:])) + "\n")
 
     return spoil
+
+
+def multivariate(lines: list[str]) -> list[str]:
+    return [line.replace("@univariate true", "@univariate false") for line in lines]
 
 
 def relabel(case: int, label: str) -> Callable[[list[str]], list[str]]:
@@ -97,7 +104,7 @@ CASES = [
         INGEST,
         E.SequenceShapeError,
         (TEST, TRAIN, "2", "1"),
-        edit_ts(TEST, second_dimension),
+        edit_ts(TEST, second_dimension, header=multivariate),
     ),
     Case(
         "a missing value under the policy error",

@@ -27,7 +27,26 @@ def read_labelled(
     base = splits.get("train", splits.get("all"))
     frame = to_frame(splits, sort_classes(base.labels))
     report["format"] = spec.format
+    _refuse_early(frame, report, spec)
     return frame, report
+
+
+def _refuse_early(raw: pd.DataFrame, read_report: dict, spec: LabelledSpec) -> None:
+    """The checks of :func:`clean_labelled` that can fail, made in the first node already,
+    so that bad labels (or a missing value under ``missing: error``) replace nothing."""
+    locate = _locator(read_report)
+    label_mapping(raw, locate, _files(read_report))
+    if spec.missing == "error":
+        fill_missing(raw, list(raw.attrs.get("dims") or read_report["dims"]), "error", locate)
+
+
+def _locator(read_report: dict):
+    """``locate(split, case)``: the file and line of a case, for messages."""
+    return lambda split, case: locate_case(read_report, split, case)
+
+
+def _files(read_report: dict) -> dict:
+    return {split: [row["path"] for row in rows] for split, rows in read_report["files"].items()}
 
 
 def clean_labelled(
@@ -38,9 +57,8 @@ def clean_labelled(
     Returns:
         ``series`` (label as int32 code, no NaN), the ingestion report and the label mapping.
     """
-    locate = lambda split, case: locate_case(read_report, split, case)  # noqa: E731
-    files = {split: [row["path"] for row in rows] for split, rows in read_report["files"].items()}
-    mapping = label_mapping(raw, locate, files)
+    locate = _locator(read_report)
+    mapping = label_mapping(raw, locate, _files(read_report))
     dims = list(raw.attrs.get("dims") or read_report["dims"])
     series, filled = fill_missing(raw, dims, spec.missing, locate)
     series["label"] = encode(series["label"], mapping["classes"])
