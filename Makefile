@@ -11,12 +11,18 @@ STAMP := $(VENV)/.installed
 AEON_VENV := .venv-aeon
 AEON_STAMP := $(AEON_VENV)/.installed
 AEON_VERSION := 1.6.0
+# bench/classification.py runs aeon's FCNClassifier (aeon[dl]: TensorFlow inside) in a third
+# venv, with our TensorFlow/Keras versions so both sides run the same kernels. Built only by
+# `make bench-aeon`; `make test` never needs it.
+AEON_DL_VENV := .venv-aeon-dl
+AEON_DL_STAMP := $(AEON_DL_VENV)/.installed
+AEON_DL_PINS := "tensorflow~=2.21.0" "keras==3.15.*"
 
 # No prompts, no network at run time: Kedro telemetry stays off (also .telemetry in the repo).
 export KEDRO_DISABLE_TELEMETRY := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: run test lint install clean-data
+.PHONY: run test lint install clean-data bench-aeon
 
 run: $(STAMP)
 	$(BIN)/kedro run
@@ -44,6 +50,14 @@ $(AEON_STAMP):
 	$(AEON_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(AEON_VENV)/bin/python -m pip install --quiet aeon==$(AEON_VERSION)
 	touch $(AEON_STAMP)
+
+bench-aeon: $(AEON_DL_STAMP)
+
+$(AEON_DL_STAMP):
+	test -x $(AEON_DL_VENV)/bin/python || $(PYTHON) -m venv $(AEON_DL_VENV)
+	$(AEON_DL_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(AEON_DL_VENV)/bin/python -m pip install --quiet "aeon[dl]==$(AEON_VERSION)" $(AEON_DL_PINS)
+	touch $(AEON_DL_STAMP)
 
 # Remove generated stage outputs (keeps the bundled raw data).
 clean-data:
