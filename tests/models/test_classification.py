@@ -178,3 +178,20 @@ def test_task_is_not_a_model_setting():
         ModelSpec.model_validate({"task": "classification"})
     with pytest.raises(ValueError, match="n_classes"):
         ModelSpec.model_validate({"n_classes": 3})
+
+
+def test_the_strided_encoder_runs_its_recurrent_layer_over_a_64th_of_the_steps():
+    """bench/long_classification.py's chunked encoder: a week of minutes (10,080 steps)
+    reaches the LSTM as 158 steps, and trains."""
+    spec = ModelSpec(
+        architecture="conv_rnn",
+        recurrent={"units": [8]},
+        conv={"filters": [4, 4, 4], "kernel_size": 8, "strides": 4},
+    )
+    model = build_model(spec, n_features=F, task="classification", n_classes=2)
+    front = keras.Model(model.input, model.get_layer("conv_3").output)
+    batch = padded(sequences() + [np.ones((10_080, F), "float32")], 10_080)
+    assert front.predict_on_batch(batch).shape == (len(LENGTHS) + 1, 158, 4)  # ceil(T / 64)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    loss = model.train_on_batch(batch, np.array([0, 1, 0, 1, 1]))
+    assert np.isfinite(loss)
