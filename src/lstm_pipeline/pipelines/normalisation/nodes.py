@@ -29,10 +29,7 @@ def fit_train_scaler(
     series: pd.DataFrame, split_ranges: dict, params: NormalisationParams, task: str
 ) -> dict:
     """Fit the scaler (and optional PCA) on the train split only."""
-    if task == "classification":
-        train = labelled.take_cases(series, split_ranges, "train")
-        return labelled.fit_sequence_scaler(train, params.labelled.scaler)
-    return fit_with_pca(take(series, split_ranges, "train"), params.scaler, params.pca)
+    return _FITTERS[task](series, split_ranges, params)
 
 
 def transform_splits(
@@ -61,6 +58,15 @@ def _labelled_cases(series: pd.DataFrame, params: NormalisationParams, seed: int
     return ranges
 
 
+def _fit_on_rows(series: pd.DataFrame, split_ranges: dict, params: NormalisationParams) -> dict:
+    return fit_with_pca(take(series, split_ranges, "train"), params.scaler, params.pca)
+
+
+def _fit_on_cases(series: pd.DataFrame, split_ranges: dict, params: NormalisationParams) -> dict:
+    train = labelled.take_cases(series, split_ranges, "train")
+    return labelled.fit_sequence_scaler(train, params.labelled.scaler)
+
+
 def _scale_rows(series: pd.DataFrame, split_ranges: dict, scaler: dict) -> tuple:
     transform = Scaler(scaler).transform
     return tuple(transform(take(series, split_ranges, name)) for name in SPLITS)
@@ -82,4 +88,5 @@ def _scale_cases(series: pd.DataFrame, split_ranges: dict, scaler: dict) -> tupl
 
 
 _SPLITTERS = {"forecast": _chronological_ranges, "classification": _labelled_cases}
+_FITTERS = {"forecast": _fit_on_rows, "classification": _fit_on_cases}
 _TRANSFORMS = {"forecast": _scale_rows, "classification": _scale_cases}
