@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from lstm_pipeline.errors import ModelSpecError
-from lstm_pipeline.models import ARCHITECTURES, ModelSpec, build_model
+from lstm_pipeline.models import ARCHITECTURES, ModelSpec, build_model, summarize
 from lstm_pipeline.models.precision import model_precision
 from lstm_pipeline.models.untrained import build_untrained
 
@@ -195,3 +195,23 @@ def test_the_strided_encoder_runs_its_recurrent_layer_over_a_64th_of_the_steps()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     loss = model.train_on_batch(batch, np.array([0, 1, 0, 1, 1]))
     assert np.isfinite(loss)
+
+
+def test_summary_of_a_classifier_is_taken_at_the_given_length():
+    spec = ModelSpec(
+        architecture="conv_rnn",
+        recurrent={"units": [8]},
+        conv={"filters": [4, 4, 4], "kernel_size": 8, "strides": 4},
+    )
+    model = build_model(spec, n_features=F, task="classification", n_classes=2)
+    layers = {layer["name"]: layer for layer in summarize(model, 10_080)["layers"]}
+    assert layers["conv_1"]["output_shape"] == [None, 2_520, 4]
+    assert layers["conv_3"]["output_shape"] == [None, 158, 4]
+    plain = build_model(
+        ModelSpec(recurrent={"units": [8]}), n_features=F, task="classification", n_classes=2
+    )
+    # activations kept per sample grow with the steps the recurrent layer runs over
+    assert (
+        summarize(plain, 10_080)["activation_bytes_per_sample"]
+        > 3 * summarize(model, 10_080)["activation_bytes_per_sample"]
+    )

@@ -59,7 +59,7 @@ class DownsampleMask(_ExplicitMask):
         return ops.take(mask, kept, axis=1)
 
     def compute_output_spec(self, mask):
-        return keras.KerasTensor((mask.shape[0], None), dtype=mask.dtype)
+        return keras.KerasTensor((mask.shape[0], _ceil(mask.shape[1], self.strides)), mask.dtype)
 
     def get_config(self):
         return {**super().get_config(), "strides": self.strides}
@@ -79,6 +79,11 @@ class LastValidStep(_ExplicitMask):
     def compute_output_shape(self, input_shapes):
         batch, _, width = input_shapes[0]
         return (batch, 1, width)
+
+
+def _ceil(length: int | None, step: int) -> int | None:
+    """Steps left after cutting ``length`` steps by ``step`` (unknown stays unknown)."""
+    return None if length is None else -(-length // step)
 
 
 def fold_chunks(tensor, chunk_length: int):
@@ -136,7 +141,8 @@ class ChunkMask(_ExplicitMask):
         return ops.reshape(real, (ops.shape(mask)[0], -1))
 
     def compute_output_spec(self, mask):
-        return keras.KerasTensor((mask.shape[0], None), dtype="bool")
+        chunks = _ceil(mask.shape[1], self.chunk_length)
+        return keras.KerasTensor((mask.shape[0], chunks), dtype="bool")
 
     def get_config(self):
         return {**super().get_config(), "chunk_length": self.chunk_length}

@@ -11,12 +11,12 @@ _STEP_TENSORS = {"LSTM": 6, "GRU": 4}
 def summarize(model, input_length: int) -> dict:
     """Parameters, per-layer output shapes, activation memory per sample, cuDNN eligibility.
 
-    For a model over sequences of any length (classification), ``input_length`` stands in
-    for every unknown time dimension (an upper bound after strided layers)."""
+    A model over sequences of any length (classification) is summarised at
+    ``input_length`` steps."""
     layers = []
     activation_bytes = 0
     masked = _is_masked(model)
-    for layer in _layers_after_input(model):
+    for layer in _layers_after_input(_at_length(model, input_length)):
         shape = _output_shape(layer)
         width = _bytes(layer.dtype_policy.compute_dtype)
         rows = _rows_per_sample(layer, input_length)
@@ -76,6 +76,21 @@ def cudnn_eligibility(layer, masked: bool = False) -> dict:
     if masked:
         reasons.append("inputs are masked: cuDNN runs only if every mask is right-padded")
     return {"eligible": not reasons, "reasons": reasons}
+
+
+def _at_length(model, input_length: int):
+    """The model itself, or for inputs of any length, an unweighted copy whose inputs have
+    ``input_length`` steps, so every layer's output shape is known."""
+    import keras
+
+    config = model.get_config()
+    variable = False
+    for layer in config["layers"]:
+        shape = layer["config"].get("batch_shape") if layer["class_name"] == "InputLayer" else None
+        if shape is not None and len(shape) > 1 and shape[1] is None:
+            layer["config"]["batch_shape"] = (shape[0], input_length, *shape[2:])
+            variable = True
+    return keras.Model.from_config(config) if variable else model
 
 
 def _is_masked(model) -> bool:
