@@ -2,6 +2,8 @@
 archive's own figures and against numbers recomputed from the written predictions."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -121,3 +123,30 @@ def test_the_hdf5_example_environment_trains_on_data_and_one_hot_labels(tmp_path
     assert mapping["classes"] == ["Badminton", "Running", "Standing", "Walking"]
     metrics = json.loads((out / "08_reporting/metrics.json").read_text())
     assert metrics["model"]["overall"]["cases"] == 20  # a stratified quarter of 80 cases
+
+
+def test_a_fresh_process_loads_the_classifier_as_an_airflow_task_would(italy_power_demand):
+    """Each node may run in its own process: loading the model must not depend on the
+    modelling code having run before in the same process (its masking layers)."""
+    model = italy_power_demand / OUT / "06_models/model.keras"
+    script = (
+        "import sys; from lstm_pipeline.datasets import KerasModelDataset; "
+        "model = KerasModelDataset(filepath=sys.argv[1]).load(); "
+        "print(sorted(model.input.keys()) if isinstance(model.input, dict) else model.input)"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", script, str(model)], capture_output=True, text=True, check=True
+    )
+    assert shown.stdout.strip().splitlines()[-1] == "['mask', 'values']"
+
+
+def test_planning_measures_the_classifier_per_sequence_length(
+    finished_classification_project, tmp_path
+):
+    project = copy_project(finished_classification_project, tmp_path / "project")
+    grid = {"input_lengths": [24, 96], "batch_sizes": [8, 16], "steps": 1}
+    run_in_process(project, "planning", params={**UCR_TINY, "planning": grid}, env="ucr")
+    plan = json.loads((project / OUT / "08_reporting/batch_plan.json").read_text())
+    measured = {(p["input_length"], p["batch_size"]) for p in plan["grid"] if p["peak_mb"]}
+    assert measured == {(24, 8), (24, 16), (96, 8), (96, 16)}
+    assert set(plan["best"]) == {"24", "96"}

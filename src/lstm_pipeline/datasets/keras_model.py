@@ -39,6 +39,7 @@ class KerasModelDataset(AbstractDataset):
     def load(self):
         import keras
 
+        import lstm_pipeline.models.masking  # noqa: F401 - registers the masking layers
         import lstm_pipeline.trainer.optimizers  # noqa: F401 - registers the project's schedule
 
         model = keras.saving.load_model(self._filepath, compile=self._compile, safe_mode=True)

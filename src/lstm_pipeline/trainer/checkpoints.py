@@ -173,6 +173,7 @@ class CheckpointStore:
         Raises :class:`CheckpointError` when the file is missing or belongs to another model."""
         import keras
 
+        import lstm_pipeline.models.masking  # noqa: F401 - registers the masking layers
         import lstm_pipeline.trainer.optimizers  # noqa: F401 - registers PerUpdateSchedule
 
         path = self.folder / (state.model_file or "")

@@ -16,20 +16,44 @@ def plan_batch_sizes(
     modelling: ModelSpec,
     training: TrainingConfig,
     planning: PlanningParams,
+    task: str,
 ):
-    """The table (JSON) and a plot of length x batch -> peak memory and samples/s."""
+    """The table (JSON) and a plot of length x batch -> peak memory and samples/s, for the
+    configured forecaster (windows of each input length) or classifier (sequences of each
+    length: "does the best batch size change with sequence length?")."""
     plan = plan_batches(
         modelling,
-        n_features=windowing_record["shapes"]["inputs"][1],
-        horizon=windowing_record["horizon"],
-        n_targets=len(windowing_record["target_columns"]),
+        **_SHAPES[task](windowing_record),
         input_lengths=planning.input_lengths,
         batch_sizes=planning.batch_sizes,
         budget_mb=planning.memory_budget_mb,
         precision=training.precision,
         steps=planning.steps,
+        task=task,
     )
     return plan, plot_plan(plan)
+
+
+def _forecast_shapes(record: dict) -> dict:
+    n_targets = len(record["target_columns"])
+    return {
+        "n_features": record["shapes"]["inputs"][1],
+        "horizon": record["horizon"],
+        "n_targets": n_targets,
+    }
+
+
+def _classifier_shapes(record: dict) -> dict:
+    n_features = record["shapes"]["inputs"][1]
+    return {
+        "n_features": n_features,
+        "horizon": 1,
+        "n_targets": 1,
+        "n_classes": len(record["classes"]),
+    }
+
+
+_SHAPES = {"forecast": _forecast_shapes, "classification": _classifier_shapes}
 
 
 def plot_plan(plan: dict):

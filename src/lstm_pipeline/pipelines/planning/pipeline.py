@@ -15,6 +15,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:modelling",
                     "params:training",
                     "params:planning",
+                    "params:task",
                 ],
                 outputs=["batch_plan", "batch_plan_plot"],
                 name="plan_batch_sizes",
