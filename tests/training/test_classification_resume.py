@@ -124,3 +124,26 @@ def test_reduced_precision_runs_learn(tmp_path, precision):
     assert history["loss"][-1] < 0.6 * history["loss"][0]
     assert history["val_accuracy"][-1] >= 0.85
     assert model.output.dtype == "float32"
+
+
+def test_sparser_epoch_checkpoints_still_resume_exactly(tmp_path):
+    """checkpoint_every_epochs: 2 writes fewer end-of-epoch checkpoints; resuming after
+    any that is written (step or epoch) ends as the uninterrupted run."""
+    sets = data(tmp_path, False)
+    (tmp_path / "snapshots").mkdir()
+
+    def sparse_run(folder):
+        model = tiny_classifier("float32", dropout=0.2)
+        setup = config(
+            folder, epochs=5, batch_size=8, checkpoint_every_steps=0, checkpoint_every_epochs=2
+        )
+        return train(model, *sets, setup, seed=3, verbose=0, task="classification")
+
+    with pytest.MonkeyPatch.context() as patch:
+        snapshots = snapshot_every_checkpoint(patch, tmp_path / "snapshots")
+        whole, whole_history = sparse_run(tmp_path / "whole")
+    assert [s.name.split("-", 1)[1] for s in snapshots] == ["epoch-0002", "epoch-0004", "final"]
+    for snapshot in snapshots[:-1]:
+        resumed, history = sparse_run(snapshot)
+        assert same_history(history, whole_history), snapshot.name
+        assert_same_weights(whole, resumed)

@@ -74,6 +74,12 @@ class TrainingConfig(StrictModel):
     checkpoint_every_steps: int = Field(
         default=200, ge=0, description="optimizer updates between checkpoints (0: epochs only)"
     )
+    checkpoint_every_epochs: int = Field(
+        default=1,
+        ge=1,
+        description="epochs between end-of-epoch checkpoints (the last one is always kept); "
+        "more for tiny data sets, where a checkpoint costs as much as an epoch",
+    )
     checkpoint_dir: str = "data/06_models/checkpoints"
     tensorboard_dir: str | None = "data/07_model_output/tensorboard"
     retrain: bool = Field(default=False, description="train again although a run finished")
@@ -120,4 +126,5 @@ class TrainingConfig(StrictModel):
 
     def fingerprint_fields(self) -> dict:
         """The settings that change what a run computes (not where it logs or retraining)."""
-        return self.model_dump(exclude={"retrain", "tensorboard_dir", "checkpoint_every_steps"})
+        where = {"retrain", "tensorboard_dir", "checkpoint_every_steps", "checkpoint_every_epochs"}
+        return self.model_dump(exclude=where)

@@ -269,7 +269,8 @@ def _end_epoch(run: _Run, monitored: float, checked: bool) -> None:
     state.loss_total = state.loss_samples = 0.0
     state.metric_states = []
     if not stop and state.epoch < config.epochs:
-        run.store.save(run.model, state, f"epoch-{state.epoch:04d}", checked=checked)
+        if state.epoch % config.checkpoint_every_epochs == 0:
+            run.store.save(run.model, state, f"epoch-{state.epoch:04d}", checked=checked)
         return
     state.finished = True
     state.stop_reason = stop or f"completed {config.epochs} epochs"
