@@ -26,8 +26,9 @@ Test accuracy on the archive's TEST split for both.
         [--batch-size 16] [--seed 1] [--rounds 1] [--last-weights]
         [--aeon-python .venv-aeon-dl/bin/python]
 
-Results: bench/results/classification.json (the pipeline's metrics and history copied to
-bench/results/classification/<Name>/round<i>/) and a Markdown table on stdout.
+Results: bench/results/classification_<Name>_<E>ep.json (the pipeline's metrics, history
+and log copied to bench/results/classification/<Name>_<E>ep/round<i>/) and a Markdown
+table on stdout.
 """
 
 import argparse
@@ -253,7 +254,7 @@ def parse_args() -> argparse.Namespace:
 def run_round(args: argparse.Namespace, number: int) -> list[dict]:
     """One round: each implementation once, the order alternating between rounds (drift in
     the machine's load falls on both sides)."""
-    folder = RESULTS / "classification" / args.dataset / f"round{number}"
+    folder = RESULTS / "classification" / f"{args.dataset}_{args.epochs}ep" / f"round{number}"
     folder.mkdir(parents=True, exist_ok=True)
     names = [n for n in IMPLEMENTATIONS if args.only is None or n.startswith(args.only)]
     rows = []
@@ -277,8 +278,9 @@ def main() -> None:
         "runs": rows,
         "medians": {name: medians(rows, name) for name in IMPLEMENTATIONS},
     }
-    (RESULTS / "classification.json").write_text(json.dumps(record, indent=2, default=str))
-    print(f"\nResults: {RESULTS / 'classification.json'}\n")
+    path = RESULTS / f"classification_{args.dataset}_{args.epochs}ep.json"
+    path.write_text(json.dumps(record, indent=2, default=str))
+    print(f"\nResults: {path}\n")
     print(table(rows))
     print(
         f"\n{args.dataset}, {args.epochs} epochs, batch {args.batch_size}, seed {args.seed}, "

@@ -236,8 +236,9 @@ def main() -> None:
     policies = {s["set"]: s["one_nn_length_policy"] for s in summaries if s["one_nn_length_policy"]}
     print(f"\nResults: {out / 'results.json'}\n")
     print(table(summaries))
+    print("\n1-NN length policies:")
     for name, policy in policies.items():
-        print(f"\n1-NN length policy ({name}): {policy}")
+        print(f"- {name}: {policy}")
     print(
         "\nAccuracy: mean ± sample std over the seeds; gap: our mean minus the best published "
         "deep-learning figure (FCN, ResNet, LSTM-FCN). Times on a shared 2-core machine."
