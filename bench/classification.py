@@ -42,6 +42,8 @@ import sys
 import time
 from pathlib import Path
 
+from ucr_results import exclusive_timing  # bench/ is the script's folder on sys.path
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench/results"
 AEON_PYTHON = REPO / ".venv-aeon-dl/bin/python"
@@ -271,7 +273,8 @@ def run_round(args: argparse.Namespace, number: int) -> list[dict]:
 
 def main() -> None:
     args = parse_args()
-    rows = [row for number in range(1, args.rounds + 1) for row in run_round(args, number)]
+    with exclusive_timing():
+        rows = [row for number in range(1, args.rounds + 1) for row in run_round(args, number)]
     record = {
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "settings": vars(args),

@@ -17,6 +17,8 @@ of ../shared/data/ucr (README) and the aeon FCN wall times quoted in issue 12.
 """
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import re
@@ -48,6 +50,23 @@ COPIED = (
     "08_reporting/report.md",
 )
 NODE_TIME = re.compile(r"Node\s+'(\w+)'\s+took\s+([0-9.e+-]+)\s+s")
+TIMING_LOCK = REPO / "bench/results/.timing.lock"
+
+
+@contextlib.contextmanager
+def exclusive_timing():
+    """Hold bench/results/.timing.lock for the whole benchmark: bench/ucr_results.py and
+    bench/classification.py never time their runs beside each other (nor twice at once)."""
+    TIMING_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with TIMING_LOCK.open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            sys.exit(
+                f"Another timed benchmark holds {TIMING_LOCK}: wait until it finishes "
+                "(two at once on 2 cores time neither)."
+            )
+        yield
 
 
 def kedro_params(name: str, seed: int, extra: str) -> str:
@@ -220,9 +239,10 @@ def main() -> None:
     args = parse_args()
     out = args.out.resolve()
     grid_started = time.perf_counter()
-    runs = {
-        name: [run_or_load(name, s, args.params, out) for s in args.seeds] for name in args.sets
-    }
+    with exclusive_timing():
+        runs = {
+            name: [run_or_load(name, s, args.params, out) for s in args.seeds] for name in args.sets
+        }
     summaries = [summarise_set(name, results) for name, results in runs.items()]
     out.mkdir(parents=True, exist_ok=True)
     record = {
