@@ -85,6 +85,7 @@ class CheckpointStore:
         self.folder = Path(folder)
         # no loss has been computed with the last checkpoint's weights in this process yet
         self._last_unchecked = True
+        self._pending_best = None  # (file name, weights): written by the next checkpoint
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -125,6 +126,7 @@ class CheckpointStore:
         ``checked``: a loss computed with these weights has passed the divergence check
         (validation at an epoch's end). A step checkpoint is checked by the next micro-batch's
         loss; until then the checkpoint before it is kept as well."""
+        self._write_pending_best(model)
         name = f"{state.fingerprint[:8]}-{tag}.keras"
         write_atomically(self.folder / name, model.save)
         state.model_file = name
@@ -163,10 +165,24 @@ class CheckpointStore:
         self._last_unchecked = False
 
     def save_best_weights(self, model, state: TrainerState, tag: str) -> None:
-        """Write the best weights so far; the next :meth:`save` records them."""
+        """Hold the best weights so far in memory; the next :meth:`save` writes them before
+        the state naming them (a file per improvement cost as much as a short epoch)."""
         name = f"{state.fingerprint[:8]}-best-{tag}.weights.h5"
-        write_atomically(self.folder / name, model.save_weights)
+        self._pending_best = (name, model.get_weights())
         state.best_weights_file = name
+
+    def _write_pending_best(self, model) -> None:
+        """Write the best weights held in memory (through ``model``, put back after)."""
+        if self._pending_best is None:
+            return
+        name, best = self._pending_best
+        current = model.get_weights()
+        model.set_weights(best)
+        try:
+            write_atomically(self.folder / name, model.save_weights)
+        finally:
+            model.set_weights(current)
+        self._pending_best = None
 
     def load_model(self, state: TrainerState):
         """The checkpointed model, compiled, with its random-generator and recurrent states.
@@ -188,6 +204,10 @@ class CheckpointStore:
 
     def restore_best_weights(self, model, state: TrainerState) -> None:
         """Load the best weights so far (early stopping) into ``model``."""
+        pending = self._pending_best
+        if pending is not None and pending[0] == state.best_weights_file:
+            model.set_weights(pending[1])
+            return
         model.load_weights(self.folder / state.best_weights_file)
 
     def _write_state(self, state: TrainerState) -> None:
