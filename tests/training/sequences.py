@@ -14,6 +14,7 @@ import pandas as pd
 import tensorflow as tf
 
 from lstm_pipeline.models.precision import dtype_policy
+from lstm_pipeline.windows.batching import ReadOrder, epochs_in_order
 
 CLASSES = ["fast", "slow"]
 
@@ -70,25 +71,32 @@ class FakeCaseShards:
 
 def fake_make_dataset(shard_set: FakeCaseShards, batch_size: int, **options):
     """The contract's ``make_dataset`` for a :class:`FakeCaseShards` (no bucketing)."""
-    n = len(shard_set.values)
-    if options.get("shuffle", True):
-        order = np.random.default_rng([options.get("seed", 0), options.get("epoch", 0)])
-        order = order.permutation(n)
-    else:
-        order = np.arange(n)
-    batches = [order[i : i + batch_size] for i in range(0, n, batch_size)]
-    if options.get("drop_remainder", False):
-        batches = [b for b in batches if len(b) == batch_size]
+    n, shuffle = len(shard_set.values), options.get("shuffle", True)
     one_hot = shard_set.labels.ndim == 2
 
-    def generate():
-        for rows in batches:
+    def one_epoch(epoch):
+        rng = np.random.default_rng([options.get("seed", 0), epoch])
+        order = rng.permutation(n) if shuffle else np.arange(n)
+        for start in range(0, n, batch_size):
+            rows = order[start : start + batch_size]
+            if len(rows) < batch_size and options.get("drop_remainder", False):
+                return
             lengths = np.array([len(shard_set.values[i]) for i in rows])
             values = np.zeros((len(rows), lengths.max(), 1), np.float32)
             for j, i in enumerate(rows):
                 values[j, : lengths[j]] = shard_set.values[i]
             mask = np.arange(lengths.max()) < lengths[:, None]
             yield {"values": values, "mask": mask}, shard_set.labels[rows]
+
+    read_order = ReadOrder(
+        repeat=options.get("repeat", False),
+        epoch=options.get("epoch", 0),
+        epoch_steps=options.get("epoch_steps"),
+        epochs=options.get("epochs"),
+    )
+
+    def generate():
+        return epochs_in_order(one_epoch, read_order)
 
     labels = tf.TensorSpec((None, 2), tf.float32) if one_hot else tf.TensorSpec((None,), tf.int32)
     signature = (

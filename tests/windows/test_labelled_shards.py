@@ -160,6 +160,15 @@ def test_repeat_gives_epoch_after_epoch_each_as_alone(folder):
     assert_same_batches(repeated, epochs[0] + epochs[1])
 
 
+def test_epoch_steps_and_epochs_cut_a_repeated_stream_into_the_training_loops_epochs(folder):
+    # what one fit over epochs 4..6 of 2 batches each reads: each epoch's own first 2 batches
+    alone = [as_arrays(make_dataset(folder, 16, seed=1, epoch=e))[:2] for e in (4, 5, 6)]
+    stream = make_dataset(folder, 16, seed=1, epoch=4, repeat=True, epoch_steps=2, epochs=3)
+    assert_same_batches(as_arrays(stream), alone[0] + alone[1] + alone[2])  # and then it ends
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        make_dataset(folder, 16, repeat=True, epochs=0)
+
+
 @pytest.mark.parametrize("shuffle", [True, False])
 def test_drop_remainder_gives_full_batches_of_a_static_size(folder, labelled, shuffle):
     dataset = make_dataset(folder, 16, shuffle=shuffle, drop_remainder=True)

@@ -92,3 +92,14 @@ def test_input_context_gives_each_worker_disjoint_shards(shard_folders):
 def test_bad_batch_size_is_refused(shard_folders):
     with pytest.raises(ValueError, match="batch_size"):
         make_dataset(shard_folders["hdf5", "segments"], 0)
+
+
+def test_an_epoch_shorter_than_the_loops_epoch_steps_is_an_error():
+    from lstm_pipeline.windows.batching import ReadOrder, epochs_in_order
+
+    two_epochs = ReadOrder(repeat=True, epoch_steps=3, epochs=2)
+    taken = epochs_in_order(lambda e: iter([e] * 5), two_epochs)
+    assert list(taken) == [0, 0, 0, 1, 1, 1]
+    short = epochs_in_order(lambda e: iter([e] * 2), ReadOrder(repeat=True, epoch_steps=3))
+    with pytest.raises(RuntimeError, match="epoch 0 gave 2 batches, fewer than epoch_steps 3"):
+        list(short)

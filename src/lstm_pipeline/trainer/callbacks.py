@@ -62,18 +62,15 @@ def metric_results(model, values: list) -> dict:
 class EpochProgress(keras.callbacks.Callback):
     """Carries Keras's epoch loss tracker and compiled metrics through the trainer state, so
     a resumed epoch reports the same mean loss and accuracy (to the bit) as an uninterrupted
-    one; counts micro-batches and updates; stops a diverging run before that micro-batch's
-    checkpoint is written."""
+    one; counts micro-batches and updates; times the epoch's training; stops a diverging run
+    before that micro-batch's checkpoint is written."""
 
     def __init__(self, state, divergence) -> None:
         super().__init__()
         self.state = state
         self.divergence = divergence  # a DivergenceCheck
         self.seconds = 0.0
-        self.batches_this_call = 0
-
-    def on_train_begin(self, logs=None):
-        self._started = time.perf_counter()
+        self.samples = 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
         # fit has just zeroed the tracker: go on from the totals of the checkpoint
@@ -81,6 +78,8 @@ class EpochProgress(keras.callbacks.Callback):
         tracker.total.assign(self.state.loss_total)
         tracker.count.assign(self.state.loss_samples)
         write_metric_states(self.model, self.state.metric_states)
+        self._started, self._samples_before = time.perf_counter(), self.state.loss_samples
+        self.seconds, self.samples = 0.0, 0.0
 
     def on_train_batch_end(self, batch, logs=None):
         state, tracker = self.state, loss_tracker(self.model)
@@ -94,14 +93,28 @@ class EpochProgress(keras.callbacks.Callback):
         state.metric_states = read_metric_states(self.model)
         state.batches_done += 1
         state.updates = updates_done(self.model.optimizer)
-        self.batches_this_call += 1
+        self.samples = samples - self._samples_before  # the tracker counts cases, not batches
         self.seconds = time.perf_counter() - self._started
 
-    def samples_per_s(self, batch_size: int) -> float | None:
-        """Throughput of this fit call (None when it trained on nothing)."""
+    def samples_per_s(self) -> float | None:
+        """Cases trained per second in the epoch's training (validation not included) by
+        this process; None when it trained on nothing."""
         if not self.seconds:
             return None
-        return self.batches_this_call * batch_size / self.seconds
+        return self.samples / self.seconds
+
+
+class EpochEnd(keras.callbacks.Callback):
+    """Calls ``closing(logs)`` as each epoch ends (validation included); ``fit`` stops when
+    it returns True."""
+
+    def __init__(self, closing) -> None:
+        super().__init__()
+        self.closing = closing
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.closing(logs or {}):
+            self.model.stop_training = True
 
 
 class StepCheckpoint(keras.callbacks.Callback):

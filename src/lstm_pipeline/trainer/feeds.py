@@ -2,8 +2,10 @@
 labelled sequences (classification).
 
 Every feed offers ``batch_size``, ``steps_per_epoch``, ``monitor`` (the loss early stopping,
-the plateau schedule and the best checkpoint watch), ``check_model``, ``train_dataset``,
-``validation_dataset`` (None without validation cases) and ``callbacks``.
+the plateau schedule and the best checkpoint watch), ``check_model``, ``train_dataset`` (the
+rest of one epoch), ``epochs_dataset`` (epochs ``first`` to ``last - 1``, ``steps_per_epoch``
+batches each, for one ``fit`` over many epochs), ``validation_dataset`` (None without
+validation cases) and ``callbacks``.
 """
 
 import operator
@@ -22,6 +24,11 @@ from lstm_pipeline.windows.streams import StreamLayout, stream_dataset
 def _known_length(dataset, batches: int):
     # a known length gives the progress bar its total and spares Keras's end-of-data guessing
     return dataset.apply(tf.data.experimental.assert_cardinality(batches))
+
+
+def _rest_of_epoch(epochs, steps_per_epoch: int, skip: int):
+    """The first epoch of ``epochs`` (an ``epochs_dataset``) after its first ``skip`` batches."""
+    return _known_length(epochs.take(steps_per_epoch).skip(skip), steps_per_epoch - skip)
 
 
 def _require_layout(shard_set: ShardSet, sequences: bool, task: str) -> None:
@@ -63,16 +70,21 @@ class WindowFeed:
 
     def train_dataset(self, epoch: int, skip: int):
         """The micro-batches of ``epoch`` after the first ``skip`` (those a resumed run did)."""
-        data = make_dataset(
+        # the epoch's own order: a resumed epoch reads the same batches
+        return _rest_of_epoch(self.epochs_dataset(epoch, epoch + 1), self.steps_per_epoch, skip)
+
+    def epochs_dataset(self, first: int, last: int):
+        """The micro-batches of epochs ``first`` to ``last - 1`` (counted from 0)."""
+        return make_dataset(
             self.train,
             self.batch_size,
-            shuffle=True,
             seed=self.seed,
-            epoch=epoch,  # the epoch's own order: a resumed epoch reads the same batches
+            repeat=True,
             drop_remainder=True,  # equal micro-batches: accumulation averages exactly
+            epoch=first,
+            epoch_steps=self.steps_per_epoch,
+            epochs=last - first,
         )
-        data = data.take(self.steps_per_epoch).skip(skip)
-        return _known_length(data, self.steps_per_epoch - skip)
 
     def validation_dataset(self):
         """Every validation window once, in stored order."""
@@ -112,6 +124,10 @@ class StreamFeed:
         """Chunks ``skip`` onwards of every stream (the same order every epoch)."""
         data = stream_dataset(self.train, skip).take(self.steps_per_epoch - skip)
         return _known_length(data, self.steps_per_epoch - skip)
+
+    def epochs_dataset(self, first: int, last: int):
+        """The chunks of epochs ``first`` to ``last - 1`` (every epoch in the same order)."""
+        return stream_dataset(self.train).take(self.steps_per_epoch).repeat(last - first)
 
     def validation_dataset(self):
         """Every chunk of the validation streams, in order."""
@@ -172,23 +188,30 @@ class SequenceFeed:
 
     def train_dataset(self, epoch: int, skip: int):
         """The batches of ``epoch`` after the first ``skip`` (those a resumed run did)."""
+        # the epoch's own order: a resumed epoch reads the same batches
+        return _rest_of_epoch(self.epochs_dataset(epoch, epoch + 1), self.steps_per_epoch, skip)
+
+    def epochs_dataset(self, first: int, last: int):
+        """The batches of epochs ``first`` to ``last - 1`` (counted from 0)."""
         data = make_dataset(
             self.train,
             self.batch_size,
-            shuffle=True,
             seed=self.seed,
-            epoch=epoch,  # the epoch's own order: a resumed epoch reads the same batches
+            repeat=True,
             drop_remainder=self.drop_remainder,
+            epoch=first,
+            epoch_steps=self.steps_per_epoch,
+            epochs=last - first,
         )
-        data = self._labelled(data, weighted=True).take(self.steps_per_epoch).skip(skip)
-        return _known_length(data, self.steps_per_epoch - skip)
+        return self._labelled(data, weighted=True)
 
     def validation_dataset(self):
         """Every validation case once, in stored order, unweighted; None without any."""
         if self.monitor == "loss":
             return None
         data = make_dataset(self.val, self.batch_size, shuffle=False)
-        return self._labelled(data, weighted=False)
+        batches = _ceil_div(self.val.manifest.cases_total, self.batch_size)
+        return _known_length(self._labelled(data, weighted=False), batches)
 
     def _labelled(self, data, weighted: bool):
         if data.element_spec[1].shape.rank == 2:  # one-hot rows -> class codes

@@ -166,30 +166,97 @@ class _Run:
 
 
 def _run_epochs(run: _Run, extra_callbacks, verbose) -> None:
-    """Train epoch after epoch until the run finishes (all epochs, or early stopping)."""
-    from lstm_pipeline.trainer.optimizers import current_learning_rate
+    """Train until the run finishes (all epochs, or early stopping): the rest of a resumed
+    epoch on its own, then one ``fit`` over every epoch left."""
+    from lstm_pipeline.trainer.callbacks import EpochProgress, OneEpoch
 
     validation = run.feed.validation_dataset()
     verbose = _verbosity(verbose)
-    state = run.state
-    while not state.finished:
-        val_logs, progress = _train_and_validate(run, validation, extra_callbacks, verbose)
-        learning_rate = current_learning_rate(run.model.optimizer)
-        if validation is not None:
-            run.divergence.check("validation loss", val_logs["val_loss"], state, learning_rate)
-        record = _epoch_record(run, val_logs, progress, learning_rate)
-        for key, value in record.items():
-            state.history.setdefault(key, []).append(value)
-        shown = [f"{k} {v:.5f}" for k, v in record.items() if k not in _NOT_SHOWN]
-        logger.info(
-            "epoch %d/%d: %s, %.0f samples/s",
-            *(record["epoch"], run.config.epochs, ", ".join(shown)),
-            record["samples_per_s"] or 0,
-        )
-        _end_epoch(run, record[run.feed.monitor], checked=validation is not None)
+    state, feed = run.state, run.feed
+    if state.batches_done >= feed.steps_per_epoch:
+        _close_epoch(run, _validate_only(run, validation), EpochProgress(state, run.divergence))
+    elif state.batches_done:
+        data = feed.train_dataset(state.epoch, state.batches_done)
+        _fit(run, data, None, validation, [OneEpoch(), *extra_callbacks], verbose)
+    if not state.finished:
+        data = feed.epochs_dataset(state.epoch, run.config.epochs)
+        _fit(run, data, feed.steps_per_epoch, validation, list(extra_callbacks), verbose)
 
 
 _NOT_SHOWN = ("epoch", "learning_rate", "optimizer_updates", "batch_size", "samples_per_s")
+
+
+def _fit(run: _Run, data, steps_per_epoch, validation, extra_callbacks, verbose) -> None:
+    """One ``model.fit`` from the state's epoch on, closing each epoch as it ends (history,
+    early stopping, plateau, checkpoints) and stopping when the run has finished."""
+    import keras
+
+    from lstm_pipeline.trainer.callbacks import EpochEnd, EpochProgress, StepCheckpoint
+    from lstm_pipeline.windows.reader import named_shard_errors
+
+    model, state, config = run.model, run.state, run.config
+    progress = EpochProgress(state, run.divergence)
+
+    def epoch_ended(logs: dict) -> bool:
+        val_logs = {k[4:]: v for k, v in logs.items() if k.startswith("val_")}
+        _close_epoch(run, _validation_logs(val_logs), progress)
+        return state.finished
+
+    callbacks = [
+        progress,
+        StepCheckpoint(run.store, state, config.checkpoint_every_steps),
+        *run.feed.callbacks(state),
+        EpochEnd(epoch_ended),
+    ]
+    if config.tensorboard_dir:
+        callbacks.append(keras.callbacks.TensorBoard(config.tensorboard_dir))
+    with named_shard_errors():
+        model.fit(
+            data,
+            epochs=config.epochs,
+            initial_epoch=state.epoch,
+            steps_per_epoch=steps_per_epoch,  # None: the dataset's own length
+            validation_data=validation,
+            shuffle=False,  # make_dataset shuffles, reproducibly
+            callbacks=[*callbacks, *extra_callbacks],
+            verbose=verbose,
+        )
+
+
+def _validate_only(run: _Run, validation) -> dict:
+    """Validation logs of a run resumed from the checkpoint of its epoch's last micro-batch:
+    nothing is left to train, and ``model.fit`` on no batches is not a no-op (it applied an
+    optimizer step)."""
+    from lstm_pipeline.windows.reader import named_shard_errors
+
+    if validation is None:
+        return {}
+    with named_shard_errors():
+        logs = run.model.evaluate(
+            validation, callbacks=run.feed.callbacks(run.state), verbose=0, return_dict=True
+        )
+    return _validation_logs(logs)
+
+
+def _close_epoch(run: _Run, val_logs: dict, progress) -> None:
+    """The epoch's line of history and log, the divergence check of its validation loss,
+    then early stopping, plateau and checkpoint (:func:`_end_epoch`)."""
+    from lstm_pipeline.trainer.optimizers import current_learning_rate
+
+    state = run.state
+    learning_rate = current_learning_rate(run.model.optimizer)
+    if val_logs:
+        run.divergence.check("validation loss", val_logs["val_loss"], state, learning_rate)
+    record = _epoch_record(run, val_logs, progress, learning_rate)
+    for key, value in record.items():
+        state.history.setdefault(key, []).append(value)
+    shown = [f"{k} {v:.5f}" for k, v in record.items() if k not in _NOT_SHOWN]
+    logger.info(
+        "epoch %d/%d: %s, %.0f samples/s",
+        *(record["epoch"], run.config.epochs, ", ".join(shown)),
+        record["samples_per_s"] or 0,
+    )
+    _end_epoch(run, record[run.feed.monitor], checked=bool(val_logs))
 
 
 def _epoch_record(run: _Run, val_logs: dict, progress, learning_rate: float) -> dict:
@@ -206,50 +273,8 @@ def _epoch_record(run: _Run, val_logs: dict, progress, learning_rate: float) -> 
         "learning_rate": learning_rate,
         "optimizer_updates": state.updates,
         "batch_size": run.feed.batch_size,
-        "samples_per_s": progress.samples_per_s(run.feed.batch_size),
+        "samples_per_s": progress.samples_per_s(),
     }
-
-
-def _train_and_validate(run: _Run, validation, extra_callbacks, verbose):
-    """Train the micro-batches left in the epoch, then validate (unless ``validation`` is
-    None): ``({"val_loss": ..., "val_accuracy": ...}, progress)``."""
-    import keras
-
-    from lstm_pipeline.trainer.callbacks import EpochProgress, OneEpoch, StepCheckpoint
-    from lstm_pipeline.windows.reader import named_shard_errors
-
-    model, state, feed, config = run.model, run.state, run.feed, run.config
-    progress = EpochProgress(state, run.divergence)
-    if state.batches_done >= feed.steps_per_epoch:
-        # resumed from a checkpoint of the epoch's last micro-batch: nothing is left to train,
-        # and model.fit on no batches is not a no-op (it applied an optimizer step)
-        if validation is None:
-            return {}, progress
-        with named_shard_errors():
-            logs = model.evaluate(
-                validation, callbacks=feed.callbacks(state), verbose=0, return_dict=True
-            )
-        return _validation_logs(logs), progress
-    callbacks = [
-        progress,
-        StepCheckpoint(run.store, state, config.checkpoint_every_steps),
-        OneEpoch(),
-        *feed.callbacks(state),
-    ]
-    if config.tensorboard_dir:
-        callbacks.append(keras.callbacks.TensorBoard(config.tensorboard_dir))
-    with named_shard_errors():
-        fit = model.fit(
-            feed.train_dataset(state.epoch, state.batches_done),
-            epochs=config.epochs,  # shown as "Epoch 5/8"; OneEpoch stops after this one
-            initial_epoch=state.epoch,
-            validation_data=validation,
-            shuffle=False,  # make_dataset shuffles, reproducibly
-            callbacks=[*callbacks, *extra_callbacks],
-            verbose=verbose,
-        )
-    logs = {k[4:]: v[-1] for k, v in fit.history.items() if k.startswith("val_")}
-    return _validation_logs(logs), progress
 
 
 def _validation_logs(logs: dict) -> dict:
@@ -299,12 +324,13 @@ def _early_stopping(run: _Run, monitored: float) -> str | None:
 
 
 def _reduce_on_plateau(run: _Run, monitored: float) -> None:
-    """Multiply the learning rate by plateau_factor after plateau_patience epochs without a
-    lower monitored loss (not below min_learning_rate)."""
+    """Multiply the learning rate by plateau_factor after plateau_patience epochs in which
+    the monitored loss fell less than plateau_min_delta below its best (not below
+    min_learning_rate): Keras's ReduceLROnPlateau, with its counters in the trainer state."""
     from lstm_pipeline.trainer.optimizers import inner_optimizer
 
     state, config = run.state, run.config
-    if state.plateau_best is None or monitored < state.plateau_best:
+    if state.plateau_best is None or monitored < state.plateau_best - config.plateau_min_delta:
         state.plateau_best, state.plateau_wait = monitored, 0
         return
     state.plateau_wait += 1

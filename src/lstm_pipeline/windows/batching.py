@@ -13,8 +13,10 @@ Example:
     >>> for inputs, targets in iter_batches(shard_set, [0, 1, 2], 256, order): ...
 """
 
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -33,6 +35,29 @@ class ReadOrder:
     pool_size: int = 8
     epoch: int = 0  # index of the first epoch: its shuffle order is that epoch's
     pad_to_multiple: int = 1  # labelled sequences: batch length rounded up to a multiple
+    epoch_steps: int | None = None  # batches taken from each epoch (None: all of them)
+    epochs: int | None = None  # with repeat: epochs read (None: endlessly)
+
+
+def epochs_in_order(one_epoch, order: ReadOrder) -> Iterator:
+    """The batches of ``one_epoch(epoch)`` from ``order.epoch`` on, epoch after epoch while
+    ``order.repeat`` (for ``order.epochs`` epochs, or endlessly), each epoch cut to
+    ``order.epoch_steps`` batches. Raises
+    ``RuntimeError`` when an epoch gives fewer: a training loop counting ``epoch_steps``
+    batches per epoch would silently start the next epoch's order early."""
+    epoch = order.epoch
+    while True:
+        taken = 0
+        for batch in itertools.islice(one_epoch(epoch), order.epoch_steps):
+            taken += 1
+            yield batch
+        if order.epoch_steps is not None and taken < order.epoch_steps:
+            raise RuntimeError(
+                f"epoch {epoch} gave {taken} batches, fewer than epoch_steps {order.epoch_steps}"
+            )
+        epoch += 1
+        if not order.repeat or (order.epochs and epoch >= order.epoch + order.epochs):
+            return
 
 
 def iter_batches(
@@ -40,14 +65,9 @@ def iter_batches(
 ) -> Iterator[Batch]:
     """``(inputs, targets)`` batches of the windows in the shards ``shard_ids`` of
     ``shard_set`` (a :class:`~lstm_pipeline.windows.reader.ShardSet`), epoch after epoch
-    while ``order.repeat``. Raises what reading the shards raises
+    while ``order.repeat`` (see :func:`epochs_in_order`). Raises what reading the shards raises
     (:class:`~lstm_pipeline.errors.ShardIntegrityError` for a corrupt shard)."""
-    epoch = order.epoch
-    while True:
-        yield from epoch_batches(shard_set, shard_ids, batch_size, order, epoch)
-        epoch += 1
-        if not order.repeat:
-            return
+    return epochs_in_order(partial(epoch_batches, shard_set, shard_ids, batch_size, order), order)
 
 
 def epoch_batches(

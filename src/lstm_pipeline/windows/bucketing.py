@@ -18,10 +18,11 @@ Example:
 
 import itertools
 from collections.abc import Iterator, Sequence
+from functools import partial
 
 import numpy as np
 
-from lstm_pipeline.windows.batching import ReadOrder
+from lstm_pipeline.windows.batching import ReadOrder, epochs_in_order
 
 CaseBatch = tuple[dict[str, np.ndarray], np.ndarray]
 LENGTH_JITTER = 0.1
@@ -32,13 +33,10 @@ def iter_case_batches(
 ) -> Iterator[CaseBatch]:
     """Padded batches of the cases in the shards ``shard_ids`` of ``shard_set`` (a
     :class:`~lstm_pipeline.windows.reader.ShardSet` of layout ``sequences``), epoch after
-    epoch while ``order.repeat``; the same ``(order.seed, epoch)`` gives the same batches."""
-    epoch = order.epoch
-    while True:
-        yield from case_epoch_batches(shard_set, shard_ids, batch_size, order, epoch)
-        epoch += 1
-        if not order.repeat:
-            return
+    epoch while ``order.repeat`` (see :func:`~lstm_pipeline.windows.batching.epochs_in_order`);
+    the same ``(order.seed, epoch)`` gives the same batches."""
+    one_epoch = partial(case_epoch_batches, shard_set, shard_ids, batch_size, order)
+    return epochs_in_order(one_epoch, order)
 
 
 def case_epoch_batches(

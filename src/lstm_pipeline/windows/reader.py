@@ -306,6 +306,8 @@ def make_dataset(
     prefetch: int | None = None,
     epoch: int = 0,
     pad_to_multiple: int = 1,
+    epoch_steps: int | None = None,
+    epochs: int | None = None,
 ):
     """A ``tf.data.Dataset`` of float32 ``(inputs, targets)`` batches of shapes
     ``(batch, input_length, n_features)`` and ``(batch, horizon, n_targets)``; for labelled
@@ -328,6 +330,11 @@ def make_dataset(
         prefetch: batches prefetched (``None``: tuned). ``epoch``: the first epoch's index
             (its shuffle order), so a resumed run reads what an uninterrupted one would.
         pad_to_multiple: e.g. a chunked model's chunk length (ignored for windows).
+        epoch_steps: batches taken from each epoch (None: all); with ``repeat``, a training
+            loop of that many steps per epoch reads each epoch's own order from one dataset.
+        epochs: with ``repeat``, the epochs read (None: endlessly). A stream that ends with
+            the training loop frees at once; an endless one still generating when its
+            iterator is dropped was seen to hold ``fit`` for seconds on return.
 
     Raises:
         ShardIntegrityError: a manifest or shard is missing, edited or corrupt (found while
@@ -335,10 +342,22 @@ def make_dataset(
     """
     _keep_large_buffers_in_heap()
     _check_positive(batch_size=batch_size, pad_to_multiple=pad_to_multiple)
+    for name, value in {"epoch_steps": epoch_steps, "epochs": epochs}.items():
+        if value is not None:
+            _check_positive(**{name: value})
     shard_set = shards_dir if isinstance(shards_dir, ShardSet) else ShardSet(shards_dir, verify)
     shard_ids, batch_size = _worker_share(shard_set, batch_size, input_context)
     order = ReadOrder(
-        shuffle, seed, repeat, drop_remainder, cycle_length, pool_size, epoch, pad_to_multiple
+        shuffle,
+        seed,
+        repeat,
+        drop_remainder,
+        cycle_length,
+        pool_size,
+        epoch,
+        pad_to_multiple,
+        epoch_steps,
+        epochs,
     )
     return _dataset(shard_set, shard_ids, batch_size, order, prefetch)
 
