@@ -136,6 +136,8 @@ def test_the_report_names_cases_classes_weights_and_the_monitor(tmp_path):
     assert report["classes"] == CLASSES
     assert report["class_weights"] == {"fast": 1.0, "slow": 2.0}
     assert report["history"]["accuracy"] and report["settings"]["class_weight"] == {"slow": 2.0}
+    assert report["settings"]["loss"] == "sparse_categorical_crossentropy"  # not training.loss
+    assert report["history"]["samples_per_s"][0] > 0
     assert isinstance(model, keras.Model)
 
 

@@ -4,6 +4,7 @@ test_divergence.py.)"""
 
 import json
 
+import keras
 import numpy as np
 import pytest
 
@@ -60,35 +61,48 @@ def test_changed_settings_start_afresh_rather_than_resume(shards, tmp_path, capl
     assert restarted_history["optimizer_updates"] == [steps, 2 * steps]
 
 
-def expected_learning_rates(val_losses, start, factor, patience):
-    """An independent replay of reduce-on-plateau: the rate each epoch trained with."""
-    rates, rate, best, wait = [], start, None, 0
-    for val_loss in val_losses:
-        rates.append(rate)
-        if best is None or val_loss < best:
-            best, wait = val_loss, 0
-            continue
-        wait += 1
-        if wait >= patience:
-            rate, wait = rate * factor, 0
+def expected_learning_rates(val_losses, start, factor, patience, min_delta=1e-4):
+    """An independent replay by Keras's own ReduceLROnPlateau: the rate each epoch trained
+    with."""
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=start), loss="mse")
+    keras_plateau = keras.callbacks.ReduceLROnPlateau(
+        "val_loss", factor=factor, patience=patience, min_delta=min_delta, min_lr=0.0
+    )
+    keras_plateau.set_model(model)
+    keras_plateau.on_train_begin()
+    rates = []
+    for epoch, val_loss in enumerate(val_losses):
+        rates.append(float(model.optimizer.learning_rate.numpy()))
+        keras_plateau.on_epoch_end(epoch, {"val_loss": val_loss})
     return rates
 
 
-def test_history_has_losses_throughput_and_the_plateau_learning_rate_drop(shards, tmp_path):
+@pytest.mark.parametrize("min_delta", [1e-4, 10.0])  # 10: no epoch after the first improves
+def test_history_has_losses_throughput_and_the_plateau_learning_rate_drop(
+    shards, tmp_path, min_delta
+):
     # validation targets are the negated train signal: the better the fit, the worse val_loss,
     # so val_loss soon stops improving and the learning rate must drop
     val = sine_frame(200, start=900, seed=1)
     val["y"] = -val["y"]
     write_split(val, tmp_path / "flipped_val")
     settings = config(
-        tmp_path, epochs=4, schedule="reduce_on_plateau", plateau_patience=1, plateau_factor=0.25
+        tmp_path,
+        epochs=4,
+        schedule="reduce_on_plateau",
+        plateau_patience=1,
+        plateau_factor=0.25,
+        plateau_min_delta=min_delta,
     )
     _, history = run((shards[0], tmp_path / "flipped_val"), settings)
     assert history["epoch"] == [1, 2, 3, 4]
     assert all(s > 0 for s in history["samples_per_s"])
     assert all(np.isfinite(history["loss"])) and history["loss"][-1] < history["loss"][0]
-    expected = expected_learning_rates(history["val_loss"], 0.01, 0.25, 1)
+    expected = expected_learning_rates(history["val_loss"], 0.01, 0.25, 1, min_delta)
     assert expected[-1] < 0.01  # the run did hit a plateau
+    if min_delta == 10.0:
+        assert expected == pytest.approx([0.01, 0.01, 0.0025, 0.000625])
     np.testing.assert_allclose(history["learning_rate"], expected, rtol=1e-6)
 
 

@@ -64,6 +64,12 @@ class TrainingConfig(StrictModel):
     min_learning_rate: float = Field(default=1e-5, ge=0)
     plateau_factor: float = Field(default=0.5, gt=0, lt=1)
     plateau_patience: int = Field(default=2, ge=1)
+    plateau_min_delta: float = Field(
+        default=1e-4,
+        ge=0,
+        description="reduce_on_plateau: a fall of the monitored loss smaller than this is no "
+        "improvement (Keras's ReduceLROnPlateau default)",
+    )
     clip_norm: float | None = Field(default=1.0, gt=0)
     early_stopping_patience: int | None = Field(
         default=3,

@@ -31,3 +31,8 @@ OBJECTIVES = {"forecast": _forecast, "classification": _classification}
 def compile_arguments(task: str, config: TrainingConfig) -> dict:
     """The loss (and metrics) ``model.compile`` gets for ``task``."""
     return OBJECTIVES[task](config)
+
+
+def loss_name(task: str, config: TrainingConfig) -> str:
+    """The name of the loss ``task`` trains on, for reports."""
+    return config.loss if task == "forecast" else "sparse_categorical_crossentropy"

@@ -2,18 +2,19 @@
 
 from lstm_pipeline.trainer.class_weights import weights_per_class
 from lstm_pipeline.trainer.config import TrainingConfig
+from lstm_pipeline.trainer.objectives import loss_name
 
 
 def training_report(
     history: dict, config: TrainingConfig, seed: int, train_set, val_set, task: str = "forecast"
 ) -> dict:
     """The history, the settings with the batch size the run trained with (the planned one
-    for ``batch_size: auto``), the seed, the effective batch (micro-batch x accumulation
-    steps), and what the task adds (:data:`DETAILS`): the number of train and validation
-    windows (forecasting), or cases, classes, class weights and the monitored loss
-    (classification)."""
+    for ``batch_size: auto``) and the loss it trained on, the seed, the effective batch
+    (micro-batch x accumulation steps), and what the task adds (:data:`DETAILS`): the number
+    of train and validation windows (forecasting), or cases, classes, class weights and the
+    monitored loss (classification)."""
     batch_size = history["batch_size"][-1]  # the run's own, kept when it resumed
-    settings = config.model_dump()
+    settings = {**config.model_dump(), "loss": loss_name(task, config)}
     if settings["batch_size"] == "auto":
         settings["batch_size"] = batch_size
     return {
