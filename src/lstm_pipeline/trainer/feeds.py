@@ -26,6 +26,15 @@ def _known_length(dataset, batches: int):
     return dataset.apply(tf.data.experimental.assert_cardinality(batches))
 
 
+def _untuned(dataset):
+    """``dataset`` without tf.data's autotuning thread. Its wait grows to tens of seconds over
+    a long ``fit``, and dropping the iterator waits it out: seen holding a 500-epoch fit for
+    23 s on return (py-spy: ``~LogicalThreadWrapper`` in the iterator's destructor)."""
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options)
+
+
 def _rest_of_epoch(epochs, steps_per_epoch: int, skip: int):
     """The first epoch of ``epochs`` (an ``epochs_dataset``) after its first ``skip`` batches."""
     return _known_length(epochs.take(steps_per_epoch).skip(skip), steps_per_epoch - skip)
@@ -75,7 +84,7 @@ class WindowFeed:
 
     def epochs_dataset(self, first: int, last: int):
         """The micro-batches of epochs ``first`` to ``last - 1`` (counted from 0)."""
-        return make_dataset(
+        data = make_dataset(
             self.train,
             self.batch_size,
             seed=self.seed,
@@ -84,7 +93,9 @@ class WindowFeed:
             epoch=first,
             epoch_steps=self.steps_per_epoch,
             epochs=last - first,
+            prefetch=2,
         )
+        return _untuned(data)
 
     def validation_dataset(self):
         """Every validation window once, in stored order."""
@@ -127,7 +138,8 @@ class StreamFeed:
 
     def epochs_dataset(self, first: int, last: int):
         """The chunks of epochs ``first`` to ``last - 1`` (every epoch in the same order)."""
-        return stream_dataset(self.train).take(self.steps_per_epoch).repeat(last - first)
+        data = stream_dataset(self.train).take(self.steps_per_epoch).repeat(last - first)
+        return _untuned(data)
 
     def validation_dataset(self):
         """Every chunk of the validation streams, in order."""
@@ -202,8 +214,9 @@ class SequenceFeed:
             epoch=first,
             epoch_steps=self.steps_per_epoch,
             epochs=last - first,
+            prefetch=2,
         )
-        return self._labelled(data, weighted=True)
+        return _untuned(self._labelled(data, weighted=True))
 
     def validation_dataset(self):
         """Every validation case once, in stored order, unweighted; None without any."""
