@@ -9,8 +9,8 @@ after the other (never at once), both on the CPU:
    no validation split). A patience of E epochs never stops the run but restores the
    best-loss weights at the end, as aeon does (`--last-weights`: patience null, the last
    epoch's weights). Training time = the train_model node's "Node 'train_model' took N s"
-   (loading the shards and the untrained model, training with a checkpoint every epoch,
-   saving the trained model);
+   (loading the shards and the untrained model, training with a checkpoint every 25
+   epochs as the ucr environment's `checkpoint_every_epochs` says, saving the model);
 2. aeon 1.6.0 `FCNClassifier(n_epochs=E, batch_size=B, random_state=s)` in its own venv
    (`make bench-aeon`: aeon[dl] with our TensorFlow/Keras versions), through a subprocess;
    training time = `fit` alone (building and compiling the model, training, reloading the
