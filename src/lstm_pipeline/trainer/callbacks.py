@@ -137,7 +137,7 @@ class StepCheckpoint(keras.callbacks.Callback):
 
 
 class OneEpoch(keras.callbacks.Callback):
-    """Ends ``fit`` after the epoch it started with: the loop runs one fit per epoch."""
+    """Ends ``fit`` after the epoch it started with (the rest of a resumed epoch)."""
 
     def on_epoch_end(self, epoch, logs=None):
         self.model.stop_training = True

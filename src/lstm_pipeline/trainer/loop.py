@@ -1,8 +1,10 @@
 """Train a compiled-on-demand Keras model from shard folders, resumable to the micro-batch.
 
-One ``model.fit`` call per epoch on that epoch's shuffle order (``make_dataset(epoch=...)``)
-lets a resumed run skip exactly the micro-batches already trained on. Early stopping and
-reduce-on-plateau live here rather than in Keras callbacks, because their counters must
+One ``model.fit`` over every epoch left reads one stream of exactly those epochs, each in
+its own shuffle order (``make_dataset(epoch=..., epochs=..., epoch_steps=...)``); a resumed
+run first finishes its interrupted epoch with a ``fit`` of its own, skipping exactly the
+micro-batches already trained on. Early stopping and reduce-on-plateau live here (run at
+each epoch's end by a callback) rather than in Keras callbacks, because their counters must
 survive a restart; so do the epoch's loss tracker and metrics (accuracy).
 
 Both tasks run through the same loop; what differs is looked up by ``task``: the feed
