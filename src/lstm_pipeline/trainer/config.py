@@ -44,6 +44,12 @@ class TrainingConfig(StrictModel):
     max_steps_per_epoch: int | None = Field(
         default=None, ge=1, description="cap on micro-batches per epoch (None: every window)"
     )
+    reshuffle_each_epoch: bool = Field(
+        default=True,
+        description="false: every epoch repeats epoch 0's seeded order (the same batches), "
+        "as Keras's fit on arrays does once a global seed is set (so aeon's FCN trains); "
+        "truncated BPTT reads its streams in order either way",
+    )
     accumulation_steps: int = Field(
         default=1, ge=1, description="micro-batches per optimizer update"
     )

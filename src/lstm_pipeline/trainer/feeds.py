@@ -40,6 +40,25 @@ def _rest_of_epoch(epochs, steps_per_epoch: int, skip: int):
     return _known_length(epochs.take(steps_per_epoch).skip(skip), steps_per_epoch - skip)
 
 
+def _shuffled_epochs(feed, first: int, last: int, drop_remainder: bool):
+    """Epochs ``first`` to ``last - 1`` of ``feed.train``, ``feed.steps_per_epoch`` batches
+    each, in each epoch's own seeded order, or all in epoch 0's order when
+    ``training.reshuffle_each_epoch`` is false."""
+    reshuffle = feed.config.reshuffle_each_epoch
+    data = make_dataset(
+        feed.train,
+        feed.batch_size,
+        seed=feed.seed,
+        repeat=True,
+        drop_remainder=drop_remainder,
+        epoch=first if reshuffle else 0,
+        epoch_steps=feed.steps_per_epoch,
+        epochs=last - first if reshuffle else 1,
+        prefetch=2,
+    )
+    return data if reshuffle else data.repeat(last - first)
+
+
 def _require_layout(shard_set: ShardSet, sequences: bool, task: str) -> None:
     """Raises :class:`WindowingError` when the shards were written for the other task."""
     layout = shard_set.manifest.layout
@@ -52,7 +71,8 @@ def _require_layout(shard_set: ShardSet, sequences: bool, task: str) -> None:
 
 
 class WindowFeed:
-    """Windows in a new seeded order each epoch, equal micro-batches (drop remainder)."""
+    """Windows in a new seeded order each epoch (unless ``reshuffle_each_epoch`` is false),
+    equal micro-batches (drop remainder)."""
 
     monitor = "val_loss"
 
@@ -84,18 +104,8 @@ class WindowFeed:
 
     def epochs_dataset(self, first: int, last: int):
         """The micro-batches of epochs ``first`` to ``last - 1`` (counted from 0)."""
-        data = make_dataset(
-            self.train,
-            self.batch_size,
-            seed=self.seed,
-            repeat=True,
-            drop_remainder=True,  # equal micro-batches: accumulation averages exactly
-            epoch=first,
-            epoch_steps=self.steps_per_epoch,
-            epochs=last - first,
-            prefetch=2,
-        )
-        return _untuned(data)
+        # equal micro-batches (drop remainder): accumulation averages exactly
+        return _untuned(_shuffled_epochs(self, first, last, drop_remainder=True))
 
     def validation_dataset(self):
         """Every validation window once, in stored order."""
@@ -152,9 +162,10 @@ class StreamFeed:
 
 class SequenceFeed:
     """Labelled sequences (classification): cases bucketed by length into batches in a new
-    seeded order each epoch, padded per batch with a mask; labels as class codes (one-hot
-    rows are converted), weighted per class as ``training.class_weight`` says (as sample
-    weights, a third element). Without validation cases the training loss is monitored.
+    seeded order each epoch (or epoch 0's every time), padded per batch with a mask; labels
+    as class codes (one-hot rows are converted), weighted per class as
+    ``training.class_weight`` says (as sample weights, a third element). Without validation
+    cases the training loss is monitored.
 
     Every case trains each epoch (the last batch may be smaller), except under gradient
     accumulation, where equal micro-batches keep an update the exact average of its
@@ -205,17 +216,7 @@ class SequenceFeed:
 
     def epochs_dataset(self, first: int, last: int):
         """The batches of epochs ``first`` to ``last - 1`` (counted from 0)."""
-        data = make_dataset(
-            self.train,
-            self.batch_size,
-            seed=self.seed,
-            repeat=True,
-            drop_remainder=self.drop_remainder,
-            epoch=first,
-            epoch_steps=self.steps_per_epoch,
-            epochs=last - first,
-            prefetch=2,
-        )
+        data = _shuffled_epochs(self, first, last, self.drop_remainder)
         return _untuned(self._labelled(data, weighted=True))
 
     def validation_dataset(self):
