@@ -17,14 +17,22 @@ after the other (never at once), both on the CPU:
    best checkpoint). Its default callbacks are kept, as they match ours: ReduceLROnPlateau
    (loss, 0.5, 50, min 1e-4) and a ModelCheckpoint of the best training loss (aeon adds that
    one itself); a timer callback is added to measure the epochs alone.
+3. ours again in aeon's batch order (``training.reshuffle_each_epoch=false``): aeon seeds
+   Keras globally, and Keras's fit on arrays then shuffles once, so every aeon epoch reads
+   the same batches; the ucr environment reads a new order every epoch. Same throughput,
+   other accuracies: this row compares like with like.
 
 Samples/s = train cases x epochs / training seconds; also from the epoch loop alone
 (ours: the per-epoch samples_per_s of training_history.json; aeon: the timer callback).
 Test accuracy on the archive's TEST split for both.
 
     .venv/bin/python bench/classification.py [--dataset GunPoint] [--epochs 200]
-        [--batch-size 16] [--seed 1] [--rounds 1] [--last-weights]
+        [--batch-size 16] [--seeds 1 2 3] [--last-weights] [--only ours|aeon]
         [--aeon-python .venv-aeon-dl/bin/python]
+
+One round per seed, every implementation in each (the order alternating): throughput as
+the median over the rounds, test accuracy as mean +- std over the seeds (one seed's
+accuracy says little: on GunPoint one case is 0.0067).
 
 Results: bench/results/classification_<Name>_<E>ep.json (the pipeline's metrics, history
 and log copied to bench/results/classification/<Name>_<E>ep/round<i>/) and a Markdown
@@ -107,16 +115,16 @@ with open(sys.argv[2], "w") as out:
 """
 
 
-def ours_params(args: argparse.Namespace) -> str:
-    """The pipeline's --params: all epochs run, a fresh training. A patience of ``epochs``
-    can never stop the run (the first epoch is always an improvement) but keeps and restores
-    the best-loss weights, as aeon's ModelCheckpoint does; with ``null`` the pipeline keeps
-    the last epoch's weights."""
+def ours_params(args: argparse.Namespace, seed: int, extra: str) -> str:
+    """The pipeline's --params: all epochs run, a fresh training, then ``extra``. A patience
+    of ``epochs`` can never stop the run (the first epoch is always an improvement) but
+    keeps and restores the best-loss weights, as aeon's ModelCheckpoint does; with ``null``
+    the pipeline keeps the last epoch's weights."""
     patience = "null" if args.last_weights else args.epochs
     return (
-        f"ucr.dataset={args.dataset},seed={args.seed},training.epochs={args.epochs},"
+        f"ucr.dataset={args.dataset},seed={seed},training.epochs={args.epochs},"
         f"training.batch_size={args.batch_size},training.early_stopping_patience={patience},"
-        "training.retrain=true"
+        f"training.retrain=true{extra}"
     )
 
 
@@ -126,10 +134,12 @@ def epoch_loop_seconds(history: dict, cases: int) -> float:
     return sum(cases / rate for rate in history["samples_per_s"])
 
 
-def run_ours(args: argparse.Namespace, folder: Path) -> dict:
-    """Train with the pipeline; its figures from the log and the copied reports."""
+def run_ours(args: argparse.Namespace, seed: int, folder: Path, extra: str = "") -> dict:
+    """Train with the pipeline (``extra`` --params last); its figures from the log and the
+    copied reports."""
     folder.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "kedro", "run", "-e", "ucr", "--params", ours_params(args)]
+    params = ours_params(args, seed, extra)
+    command = [sys.executable, "-m", "kedro", "run", "-e", "ucr", "--params", params]
     started = time.perf_counter()
     done = subprocess.run(command, cwd=REPO, env=ENV, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
@@ -142,7 +152,7 @@ def run_ours(args: argparse.Namespace, folder: Path) -> dict:
     record = json.loads((folder / "training_history.json").read_text())
     log = " ".join((done.stdout + done.stderr).split())
     node_time, finished = NODE_TIME.findall(log), FINISHED.findall(log)
-    if record["seed"] != args.seed or not node_time:
+    if record["seed"] != seed or not node_time:
         sys.exit(f"ours: the reports in data/ucr/{args.dataset} are not this run's (seed, log)")
     return {
         "command": " ".join(command),
@@ -155,11 +165,12 @@ def run_ours(args: argparse.Namespace, folder: Path) -> dict:
         "final_loss": record["history"]["loss"][-1],
         "best_loss": min(record["history"]["loss"]),
         "stop_reason": finished[-1] if finished else None,
+        "reshuffle_each_epoch": record["settings"]["reshuffle_each_epoch"],
         "wall_s": wall,
     }
 
 
-def run_aeon(args: argparse.Namespace, folder: Path) -> dict:
+def run_aeon(args: argparse.Namespace, seed: int, folder: Path) -> dict:
     """Train aeon's FCNClassifier in its own venv; its figures."""
     if not Path(args.aeon_python).is_file():
         sys.exit(f"{args.aeon_python} not found: run `make bench-aeon` first.")
@@ -168,7 +179,7 @@ def run_aeon(args: argparse.Namespace, folder: Path) -> dict:
         "data_dir": str(REPO / args.data_dir),
         "epochs": args.epochs,
         "batch_size": args.batch_size,
-        "seed": args.seed,
+        "seed": seed,
     }
     out = folder / "aeon_result.json"
     command = [str(args.aeon_python), "-c", AEON_SCRIPT, json.dumps(settings), str(out)]
@@ -181,7 +192,17 @@ def run_aeon(args: argparse.Namespace, folder: Path) -> dict:
     return json.loads(out.read_text()) | {"wall_s": wall}
 
 
-IMPLEMENTATIONS = {"ours (pipeline FCN)": run_ours, "aeon FCNClassifier": run_aeon}
+def run_ours_in_aeons_order(args: argparse.Namespace, seed: int, folder: Path) -> dict:
+    """Ours with every epoch in epoch 0's batch order, as aeon's fit reads its batches."""
+    return run_ours(args, seed, folder / "aeons_order", "training.reshuffle_each_epoch=false")
+
+
+IMPLEMENTATIONS = {
+    "ours (pipeline FCN)": run_ours,
+    "ours, aeon's batch order": run_ours_in_aeons_order,
+    "aeon FCNClassifier": run_aeon,
+}
+AEON = "aeon FCNClassifier"
 
 
 def with_rates(row: dict) -> dict:
@@ -197,34 +218,47 @@ def table(rows: list[dict]) -> str:
     """The Markdown table: one row per implementation and round, then ours / aeon from the
     medians over the rounds."""
     lines = [
-        "| implementation | round | epochs | train cases | training s | samples/s "
-        "| epoch loop s | samples/s (epochs alone) | test accuracy | wall s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| implementation | seed | epochs | train cases | training s | samples/s "
+        "| epoch loop s | samples/s (epochs alone) | best training loss | test accuracy "
+        "| wall s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['implementation']} | {r['round']} | {r['epochs_run']} | {r['train_cases']} "
+            f"| {r['implementation']} | {r['seed']} | {r['epochs_run']} | {r['train_cases']} "
             f"| {r['training_s']:.1f} | {r['samples_per_s']:.0f} | {r['epoch_loop_s']:.1f} "
-            f"| {r['epoch_loop_samples_per_s']:.0f} | {r['accuracy']:.4f} | {r['wall_s']:.0f} |"
+            f"| {r['epoch_loop_samples_per_s']:.0f} | {r['best_loss']:.5f} "
+            f"| {r['accuracy']:.4f} | {r['wall_s']:.0f} |"
         )
-    ours, aeon = (medians(rows, name) for name in IMPLEMENTATIONS)
-    if ours and aeon:
+    aeon = summary(rows, AEON)
+    for name in [n for n in IMPLEMENTATIONS if n != AEON]:
+        ours = summary(rows, name)
+        if not (ours and aeon):
+            continue
         rate = ours["samples_per_s"] / aeon["samples_per_s"]
         epochs_alone = ours["epoch_loop_samples_per_s"] / aeon["epoch_loop_samples_per_s"]
         lines.append(
-            f"| ours / aeon (medians) | | | | | {rate:.2f}x | | {epochs_alone:.2f}x "
-            f"| {ours['accuracy'] - aeon['accuracy']:+.4f} | |"
+            f"| {name} / aeon (median rates; accuracy mean +- std) | | | | | {rate:.2f}x | "
+            f"| {epochs_alone:.2f}x | | {accuracy_text(ours)} vs {accuracy_text(aeon)} | |"
         )
     return "\n".join(lines)
 
 
-def medians(rows: list[dict], implementation: str) -> dict | None:
-    """The median rates and accuracy of one implementation over its rounds."""
+def accuracy_text(figures: dict) -> str:
+    return f"{figures['accuracy_mean']:.3f} +- {figures['accuracy_std']:.3f}"
+
+
+def summary(rows: list[dict], implementation: str) -> dict | None:
+    """One implementation over its rounds: median rates, accuracy mean and std over seeds."""
     mine = [r for r in rows if r["implementation"] == implementation]
     if not mine:
         return None
-    keys = ("samples_per_s", "epoch_loop_samples_per_s", "accuracy")
-    return {k: statistics.median(r[k] for r in mine) for k in keys}
+    rates = ("samples_per_s", "epoch_loop_samples_per_s")
+    accuracies = [r["accuracy"] for r in mine]
+    return {k: statistics.median(r[k] for r in mine) for k in rates} | {
+        "accuracy_mean": statistics.mean(accuracies),
+        "accuracy_std": statistics.stdev(accuracies) if len(accuracies) > 1 else 0.0,
+    }
 
 
 def parse_args() -> argparse.Namespace:
@@ -233,12 +267,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--data-dir", default="data/01_raw/ucr", help="folder of <Name>/")
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--seeds", nargs="+", type=int, default=[1, 2, 3], help="one round per seed"
+    )
     parser.add_argument("--aeon-python", default=str(AEON_PYTHON))
     parser.add_argument("--only", choices=("ours", "aeon"), help="run one side only")
-    parser.add_argument(
-        "--rounds", type=int, default=1, help="rounds of both, the order alternating"
-    )
     parser.add_argument(
         "--last-weights",
         action="store_true",
@@ -248,18 +281,20 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def run_round(args: argparse.Namespace, number: int) -> list[dict]:
-    """One round: each implementation once, the order alternating between rounds (drift in
-    the machine's load falls on both sides)."""
+def run_round(args: argparse.Namespace, number: int, seed: int) -> list[dict]:
+    """One round: each implementation once with ``seed``, the order alternating between
+    rounds (drift in the machine's load falls on both sides)."""
     folder = RESULTS / "classification" / f"{args.dataset}_{args.epochs}ep" / f"round{number}"
     folder.mkdir(parents=True, exist_ok=True)
     names = [n for n in IMPLEMENTATIONS if args.only is None or n.startswith(args.only)]
     rows = []
     for name in names if number % 2 else names[::-1]:
-        print(f"round {number}, {name}: {args.dataset}, {args.epochs} epochs ...", flush=True)
+        print(
+            f"round {number}, {name}: {args.dataset}, {args.epochs} epochs, seed {seed}", flush=True
+        )
         load_before = os.getloadavg()[0]
-        row = with_rates(IMPLEMENTATIONS[name](args, folder))
-        row |= {"implementation": name, "round": number}
+        row = with_rates(IMPLEMENTATIONS[name](args, seed, folder))
+        row |= {"implementation": name, "round": number, "seed": seed}
         row["load_1min_before_after"] = [load_before, os.getloadavg()[0]]
         print(json.dumps(row), flush=True)
         rows.append(row)
@@ -269,19 +304,20 @@ def run_round(args: argparse.Namespace, number: int) -> list[dict]:
 def main() -> None:
     args = parse_args()
     with exclusive_timing():
-        rows = [row for number in range(1, args.rounds + 1) for row in run_round(args, number)]
+        rounds = enumerate(args.seeds, start=1)
+        rows = [row for number, seed in rounds for row in run_round(args, number, seed)]
     record = {
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "settings": vars(args),
         "runs": rows,
-        "medians": {name: medians(rows, name) for name in IMPLEMENTATIONS},
+        "summary": {name: summary(rows, name) for name in IMPLEMENTATIONS},
     }
     path = RESULTS / f"classification_{args.dataset}_{args.epochs}ep.json"
     path.write_text(json.dumps(record, indent=2, default=str))
     print(f"\nResults: {path}\n")
     print(table(rows))
     print(
-        f"\n{args.dataset}, {args.epochs} epochs, batch {args.batch_size}, seed {args.seed}, "
+        f"\n{args.dataset}, {args.epochs} epochs, batch {args.batch_size}, seeds {args.seeds}, "
         "CPU. Samples/s = train cases x epochs / training s (ours: the train_model node; "
         "aeon: fit). Epochs alone: ours from training_history.json, aeon from a timer callback."
     )

@@ -51,3 +51,29 @@ def test_each_epoch_reads_its_own_order_or_epoch_zeros(kind, reshuffle, shards, 
         assert same(read, resumed), epoch
     assert same(epochs[1], epochs[0]) is not reshuffle
     assert same(epochs[2], epochs[0]) is not reshuffle
+
+
+def test_keras_fit_on_arrays_under_a_global_seed_repeats_its_order():
+    """Why ``reshuffle_each_epoch: false`` exists: Keras 3's ``fit`` on arrays, once
+    ``keras.utils.set_random_seed`` has run (aeon's FCN always calls it), shuffles once and
+    reads the same batches every epoch. If Keras changes this, the README's comparison
+    with aeon must be measured again."""
+    import keras
+    import tensorflow as tf
+
+    seen = []
+
+    class Record(keras.layers.Layer):
+        def call(self, x):
+            tf.py_function(lambda v: seen.append(v.numpy()[:, 0].tolist()), [x], [])
+            return x
+
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input((1,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(Record()(inputs)))
+    model.compile("sgd", "mse", run_eagerly=True)
+    x = np.arange(20, dtype="float32")[:, None]
+    model.fit(x, np.zeros(20), batch_size=8, epochs=3, shuffle=True, verbose=0)
+    epochs = [seen[i * 3 : (i + 1) * 3] for i in range(3)]  # 8 + 8 + 4 cases
+    assert epochs[0] != [x[:8, 0].tolist(), x[8:16, 0].tolist(), x[16:, 0].tolist()]
+    assert epochs[1] == epochs[0] and epochs[2] == epochs[0]
