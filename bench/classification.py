@@ -124,7 +124,7 @@ def ours_params(args: argparse.Namespace, seed: int, extra: str) -> str:
     return (
         f"ucr.dataset={args.dataset},seed={seed},training.epochs={args.epochs},"
         f"training.batch_size={args.batch_size},training.early_stopping_patience={patience},"
-        f"training.retrain=true{extra}"
+        f"training.retrain=true{',' + extra if extra else ''}"
     )
 
 
