@@ -33,13 +33,12 @@ Results: bench/results/long_classification.json and Markdown tables.
 import argparse
 import json
 import math
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from child import run_json_child  # bench/ is the script's folder on sys.path
 
 REPO = Path(__file__).resolve().parents[1]
 RAW = REPO / "data/01_raw/household_power/minute_household_power.csv.xz"
@@ -218,24 +217,8 @@ def child(argv: list[str]) -> None:
 
 
 def run_child(args: list[str], timeout: int) -> dict:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
-    started = time.perf_counter()
-    try:
-        done = subprocess.run(
-            [sys.executable, __file__, "--child", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return {"error": f"over {timeout} s"}
-    if done.returncode:
-        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1][:200]}
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    result["wall_s"] = time.perf_counter() - started
-    return result
+    """One point, measured in a fresh process on the CPU."""
+    return run_json_child([__file__, "--child", *args], timeout, hide_gpu=True)
 
 
 def memory_table(results: dict) -> list[str]:

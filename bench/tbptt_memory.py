@@ -16,11 +16,9 @@ Results: bench/results/tbptt_memory.json and a Markdown table.
 
 import argparse
 import json
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
+
+from child import run_json_child  # bench/ is the script's folder on sys.path
 
 REPO = Path(__file__).resolve().parents[1]
 SCRATCH = REPO / "bench" / "scratch"
@@ -79,24 +77,8 @@ print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_max
 
 
 def measure(mode: str, rows: int, timeout: int) -> dict:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    started = time.perf_counter()
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", CHILD, mode, str(rows), str(SERIES), str(SCRATCH)],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return {"error": f"over {timeout} s"}
-    if done.returncode:
-        return {"error": done.stderr.strip().splitlines()[-1][:200] if done.stderr else "failed"}
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    result["wall_s"] = time.perf_counter() - started
-    return result
+    """One mode at one length, measured in a fresh process."""
+    return run_json_child(["-c", CHILD, mode, str(rows), str(SERIES), str(SCRATCH)], timeout)
 
 
 def main() -> None:

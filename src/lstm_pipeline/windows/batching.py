@@ -25,7 +25,23 @@ Batch = tuple[np.ndarray, np.ndarray]
 
 @dataclass(frozen=True)
 class ReadOrder:
-    """How windows are drawn: see :func:`lstm_pipeline.windows.reader.make_dataset`."""
+    """How windows (or labelled cases) are drawn into batches; ``make_dataset``'s keywords.
+
+    shuffle: mix windows across segments and shards, in a new order every epoch; ``False``
+        yields every window once, in time order. seed: the same seed gives the same batches.
+    repeat: loop over epochs, each reshuffled (``epochs`` of them, or endlessly).
+    drop_remainder: drop each epoch's last, smaller batch (a fixed batch shape).
+    cycle_length / pool_size: shards read in parallel / segments mixed into a batch.
+    epoch: the first epoch's index (its shuffle order), so a resumed run reads what an
+        uninterrupted one would.
+    pad_to_multiple: labelled sequences: the batch length rounded up to a multiple (e.g. a
+        chunked model's chunk length).
+    epoch_steps: batches taken from each epoch (None: all); with ``repeat``, a training loop
+        of that many steps per epoch reads each epoch's own order from one dataset.
+    epochs: with ``repeat``, the epochs read (None: endlessly). A stream that ends with the
+        training loop frees at once; an endless one still generating when its iterator is
+        dropped was seen to hold ``fit`` for seconds on return.
+    """
 
     shuffle: bool = True
     seed: int = 0
@@ -33,10 +49,10 @@ class ReadOrder:
     drop_remainder: bool = False
     cycle_length: int = 4
     pool_size: int = 8
-    epoch: int = 0  # index of the first epoch: its shuffle order is that epoch's
-    pad_to_multiple: int = 1  # labelled sequences: batch length rounded up to a multiple
-    epoch_steps: int | None = None  # batches taken from each epoch (None: all of them)
-    epochs: int | None = None  # with repeat: epochs read (None: endlessly)
+    epoch: int = 0
+    pad_to_multiple: int = 1
+    epoch_steps: int | None = None
+    epochs: int | None = None
 
 
 def epochs_in_order(one_epoch, order: ReadOrder) -> Iterator:

@@ -295,19 +295,10 @@ def make_dataset(
     shards_dir,
     batch_size: int,
     *,
-    shuffle: bool = True,
-    seed: int = 0,
-    repeat: bool = False,
-    drop_remainder: bool = False,
-    cycle_length: int = 4,
-    pool_size: int = 8,
     input_context=None,
     verify: str = "size",
     prefetch: int | None = None,
-    epoch: int = 0,
-    pad_to_multiple: int = 1,
-    epoch_steps: int | None = None,
-    epochs: int | None = None,
+    **order_options,
 ):
     """A ``tf.data.Dataset`` of float32 ``(inputs, targets)`` batches of shapes
     ``(batch, input_length, n_features)`` and ``(batch, horizon, n_targets)``; for labelled
@@ -318,47 +309,27 @@ def make_dataset(
     Args:
         shards_dir: a shard folder (with manifest.json) or a loaded :class:`ShardSet`.
         batch_size: windows per batch (the global batch when ``input_context`` is given).
-        shuffle: mix windows across segments and shards, in a new order every epoch;
-            ``False`` yields every window once, in time order. ``seed``: the same seed
-            gives the same batches. ``repeat``: loop over epochs forever, each reshuffled.
-        drop_remainder: drop each epoch's last, smaller batch (a fixed batch shape).
-        cycle_length / pool_size: shards read in parallel / segments mixed into a batch.
         input_context: a ``tf.distribute.InputContext``; each input pipeline then reads
             a disjoint subset of the shards and yields per-replica batches.
         verify: check shard sizes (``"size"``), SHA-256 (``"sha256"``) or neither on
             opening; shard attributes are always checked, checksums on every read.
-        prefetch: batches prefetched (``None``: tuned). ``epoch``: the first epoch's index
-            (its shuffle order), so a resumed run reads what an uninterrupted one would.
-        pad_to_multiple: e.g. a chunked model's chunk length (ignored for windows).
-        epoch_steps: batches taken from each epoch (None: all); with ``repeat``, a training
-            loop of that many steps per epoch reads each epoch's own order from one dataset.
-        epochs: with ``repeat``, the epochs read (None: endlessly). A stream that ends with
-            the training loop frees at once; an endless one still generating when its
-            iterator is dropped was seen to hold ``fit`` for seconds on return.
+        prefetch: batches prefetched (``None``: tuned).
+        order_options: the fields of :class:`~lstm_pipeline.windows.batching.ReadOrder`
+            (``shuffle``, ``seed``, ``repeat``, ``drop_remainder``, ``epoch``,
+            ``epoch_steps``, ``epochs``, ...), documented there.
 
     Raises:
         ShardIntegrityError: a manifest or shard is missing, edited or corrupt (found while
             iterating, tf.data re-raises it as an error whose message starts with its name).
     """
     _keep_large_buffers_in_heap()
-    _check_positive(batch_size=batch_size, pad_to_multiple=pad_to_multiple)
-    for name, value in {"epoch_steps": epoch_steps, "epochs": epochs}.items():
-        if value is not None:
+    order = ReadOrder(**order_options)
+    _check_positive(batch_size=batch_size, pad_to_multiple=order.pad_to_multiple)
+    for name in ("epoch_steps", "epochs"):
+        if (value := getattr(order, name)) is not None:
             _check_positive(**{name: value})
     shard_set = shards_dir if isinstance(shards_dir, ShardSet) else ShardSet(shards_dir, verify)
     shard_ids, batch_size = _worker_share(shard_set, batch_size, input_context)
-    order = ReadOrder(
-        shuffle,
-        seed,
-        repeat,
-        drop_remainder,
-        cycle_length,
-        pool_size,
-        epoch,
-        pad_to_multiple,
-        epoch_steps,
-        epochs,
-    )
     return _dataset(shard_set, shard_ids, batch_size, order, prefetch)
 
 
