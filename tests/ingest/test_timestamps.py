@@ -134,7 +134,7 @@ def test_one_offset_throughout_is_converted_to_utc(tmp_path):
 
 
 def test_the_spec_takes_one_column_or_a_date_and_a_time_column():
-    with pytest.raises(SettingsError, match="not both"):
+    with pytest.raises(SettingsError, match="give one of 'column', 'date_column'"):
         TimestampSpec.model_validate(
             {"column": "t", "date_column": "d", "time_column": "h", "format": None}
         )
@@ -146,3 +146,70 @@ def test_the_spec_takes_one_column_or_a_date_and_a_time_column():
         TimestampSpec.model_validate({"column": "t", "date_column": None, "time_column": None})
     assert DATE_AND_TIME.source_columns == ["Date", "Time"]
     assert ONE_COLUMN.source_columns == ["when"]
+
+
+PARTS = TimestampSpec(
+    column=None,
+    date_column=None,
+    time_column=None,
+    format=None,
+    parts={"year": "year", "month": "month", "day": "day", "hour": "hour"},
+)
+
+
+def parts_file(tmp_path, rows: list[str], header: str = "year,month,day,hour,pm2.5,TEMP"):
+    path = tmp_path / "air.csv"
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_a_timestamp_is_assembled_from_date_part_columns(tmp_path):
+    rows = ["2010,1,1,0,NA,-11", "2010,1,1,1,129,-12", "2012,2,29,23,7,3.5"]
+    table = read([parts_file(tmp_path, rows)], timestamp=PARTS, targets=["pm2.5"])
+    expected = [datetime(2010, 1, 1, 0), datetime(2010, 1, 1, 1), datetime(2012, 2, 29, 23)]
+    assert [pd.Timestamp(t).to_pydatetime() for t in table.timestamps] == expected
+    # the part columns are the timestamp, not features
+    assert table.columns == ["pm2.5", "TEMP"]
+    assert PARTS.source_columns == ["year", "month", "day", "hour"]
+
+
+def test_date_parts_left_out_take_their_defaults(tmp_path):
+    monthly = TimestampSpec.model_validate(
+        {**PARTS.model_dump(), "parts": {"year": "y", "month": "m"}}
+    )
+    path = parts_file(tmp_path, ["1949,1,112", "1949,2,118"], header="y,m,passengers")
+    table = read([path], timestamp=monthly, targets=["passengers"])
+    assert [pd.Timestamp(t) for t in table.timestamps] == [
+        pd.Timestamp("1949-01-01"),
+        pd.Timestamp("1949-02-01"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "error", "message"),
+    [
+        ("2010,13,1,0,1,1", TimestampParseError, r"line 3 make no date: .*'month': '13'"),
+        ("2010,2,30,0,1,1", TimestampParseError, r"line 3 make no date"),
+        ("2010,1,1,x,1,1", TimestampParseError, r"hour in column 'hour' of .*line 3 is 'x'"),
+        ("2010,1,1,1.5,1,1", TimestampParseError, r"line 3 is '1.5', not a whole number"),
+        ("2300,1,1,0,1,1", TimestampRangeError, r"'2300-01-01' .*line 3 .*mistyped year"),
+    ],
+)
+def test_date_parts_that_make_no_timestamp_are_named(tmp_path, row, error, message):
+    path = parts_file(tmp_path, ["2010,1,1,0,1,1", row])
+    with pytest.raises(error, match=message):
+        read([path], timestamp=PARTS, targets=["pm2.5"])
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"column": "t"}, "give one of 'column'"),
+        ({"parts": {"month": "m"}}, "needs a 'year' column"),
+        ({"format": "%Y"}, "'format' reads text timestamps"),
+        ({"parts": {"year": "y", "week": "w"}}, "parts.week"),
+    ],
+)
+def test_the_parts_spec_is_checked(change, message):
+    with pytest.raises(SettingsError, match=message):
+        TimestampSpec.model_validate({**PARTS.model_dump(), **change})

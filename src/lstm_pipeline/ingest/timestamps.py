@@ -14,6 +14,7 @@ Example:
 """
 
 import re
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -28,12 +29,15 @@ _DAY_NS = 86_400 * 10**9
 # a trailing UTC offset as pandas reads it: Z, +01, +0100, +01:00
 _OFFSET = re.compile(r"(Z|[+-]\d{2}(?::?\d{2})?)\s*$")
 NANOSECOND_RANGE = "1677-09-21 00:12:43 to 2262-04-11 23:47:16"
+DatePart = Literal["year", "month", "day", "hour", "minute", "second"]
+# what a date part left out is: the first month and day, the start of the hour
+PART_DEFAULTS = {"month": 1, "day": 1, "hour": 0, "minute": 0, "second": 0}
 
 
 class TimestampSpec(StrictModel):
-    """Where the timestamp comes from: one column, or a date and a time column joined with a
-    space. Every field describes the data, so none has a default: write ``null`` for the
-    unused ones (conf/base/parameters_ingestion.yml sets them)."""
+    """Where the timestamp comes from: one column, a date and a time column joined with a
+    space, or date-part columns (``parts``). The first four fields describe the data, so
+    none has a default: write ``null`` for the unused ones (conf/base sets them)."""
 
     column: str | None = Field(description="the one timestamp column; null with date + time")
     date_column: str | None = Field(description="date column, joined with time_column")
@@ -41,14 +45,28 @@ class TimestampSpec(StrictModel):
     format: str | None = Field(
         description="strptime format, e.g. '%d/%m/%Y %H:%M:%S'; null lets pandas infer it"
     )
+    parts: dict[DatePart, str] | None = Field(
+        default=None,
+        description="{date part: column}, e.g. {year: year, month: month, day: day, hour: "
+        "hour}: the timestamp assembled from integer columns; year is required, a month or "
+        "day left out is 1, an hour, minute or second 0",
+    )
 
     @model_validator(mode="after")
     def _one_source(self):
         split = self.date_column is not None or self.time_column is not None
-        if self.column is not None and split:
-            raise ValueError("give either 'column' or 'date_column' + 'time_column', not both")
-        if self.column is None and not (self.date_column and self.time_column):
-            raise ValueError("give 'column', or both 'date_column' and 'time_column'")
+        sources = [self.column is not None, split, self.parts is not None]
+        if sum(sources) != 1:
+            raise ValueError(
+                "give one of 'column', 'date_column' + 'time_column' or 'parts' "
+                "(and null for the others)"
+            )
+        if split and not (self.date_column and self.time_column):
+            raise ValueError("give both 'date_column' and 'time_column'")
+        if self.parts is not None and "year" not in self.parts:
+            raise ValueError("'parts' needs a 'year' column (the other parts have defaults)")
+        if self.parts is not None and self.format is not None:
+            raise ValueError("'format' reads text timestamps: null it with 'parts'")
         return self
 
     @property
@@ -56,12 +74,16 @@ class TimestampSpec(StrictModel):
         """The raw columns the timestamp is read from."""
         if self.column is not None:
             return [self.column]
+        if self.parts is not None:
+            return list(self.parts.values())
         return [self.date_column, self.time_column]
 
     def describe(self) -> str:
         """The source columns as a message names them."""
         if self.column is not None:
             return f"column '{self.column}'"
+        if self.parts is not None:
+            return "date-part columns " + ", ".join(f"'{c}'" for c in self.parts.values())
         return f"columns '{self.date_column}' + '{self.time_column}'"
 
 
@@ -83,7 +105,10 @@ class TimestampParser:
         :class:`TimestampRangeError` for one outside nanoseconds' range, and
         :class:`MixedTimezoneError` where the UTC offset changes.
         """
-        fast = _parse_date_and_time(chunk, self.spec)
+        if self.spec.parts is not None:
+            fast = _assemble_parts(chunk, self.spec, origin)
+        else:
+            fast = _parse_date_and_time(chunk, self.spec)
         if fast is not None:
             self._check_zone(None, origin)
             return fast
@@ -183,6 +208,33 @@ def _to_nanoseconds(
             f"{int(outside.sum())} such value(s) in this chunk). A mistyped year? Fix the value."
         )
     return values.view(np.int64) * _nanoseconds_per_tick(values)
+
+
+def _assemble_parts(chunk: pd.DataFrame, spec: TimestampSpec, origin: ChunkOrigin) -> np.ndarray:
+    """int64 ns from the date-part columns (pandas assembles them); a part that is not a
+    whole number, or parts that make no date (month 13, 30 February), named with its line."""
+    numbers = {part: pd.to_numeric(chunk[c], errors="coerce") for part, c in spec.parts.items()}
+    for part, values in numbers.items():
+        bad = (values.isna() | (values % 1 != 0)).to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise TimestampParseError(
+                f"The {part} in column '{spec.parts[part]}' of {origin.at(i)} is "
+                f"{chunk[spec.parts[part]].iloc[i]!r}, not a whole number "
+                f"({int(bad.sum())} such value(s) in this chunk). Fix the value."
+            )
+    parsed = pd.to_datetime(
+        pd.DataFrame({**PART_DEFAULTS, **numbers}, index=chunk.index), errors="coerce"
+    )
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        written = {part: chunk[column].iloc[i] for part, column in spec.parts.items()}
+        raise TimestampParseError(
+            f"The date parts in {spec.describe()} of {origin.at(i)} make no date: {written} "
+            f"({int(bad.sum())} such row(s) in this chunk). Fix the values."
+        )
+    return _to_nanoseconds(parsed, parsed.astype("string"), spec, origin)
 
 
 def _parse_date_and_time(chunk: pd.DataFrame, spec: TimestampSpec) -> np.ndarray | None:
