@@ -23,6 +23,7 @@ from lstm_pipeline.ingest.cleaning import (
     resample,
     short_gap_mask,
     time_order,
+    trim_target_edges,
 )
 from lstm_pipeline.ingest.reading import RawTable
 
@@ -109,6 +110,34 @@ def test_seasonal_takes_the_value_one_period_earlier_even_across_periods():
     values = [1, 2, 3, np.nan, np.nan, np.nan, np.nan, 8]
     filled, _ = fill_missing(frame(values), policy="seasonal", max_gap_steps=4, period_steps=3)
     assert filled["x"].tolist() == [1, 2, 3, 1, 2, 3, 1, 8]
+
+
+def test_constant_fills_short_gaps_with_the_value_and_leaves_long_ones():
+    values = [1, np.nan, 3, np.nan, np.nan, np.nan, 7]
+    filled, report = fill_missing(frame(values), policy="constant", max_gap_steps=2, fill_value=0.0)
+    out = filled["x"].to_numpy()
+    assert out[:3].tolist() == [1, 0, 3] and np.isnan(out[3:6]).all() and out[6] == 7
+    assert report["columns"]["x"] == {"missing": 4, "filled": 1, "remaining": 3}
+
+
+def test_trimming_cuts_the_rows_before_and_after_every_target_has_a_value():
+    index = pd.date_range("2020-01-01", periods=7, freq="1h", name="timestamp")
+    data = pd.DataFrame(
+        {
+            "y": [np.nan, np.nan, 1, np.nan, 2, 3, np.nan],
+            "z": [5, 5, 5, 5, 5, np.nan, 5],
+            "feature": [np.nan] * 7,  # features never decide the edges
+        },
+        index=index,
+    )
+    trimmed, report = trim_target_edges(data, ["y", "z"])
+    # oracle: pandas' first and last valid index of the rows complete in both targets
+    complete = data[["y", "z"]].dropna()
+    assert trimmed.index[0] == complete.index[0] and trimmed.index[-1] == complete.index[-1]
+    assert len(trimmed) == 3 and np.isnan(trimmed["y"].iloc[1])  # inside gaps stay
+    assert report == {"leading_rows": 2, "trailing_rows": 2}
+    with pytest.raises(MissingDataError, match=r"No row has a value in every target.*'y', 'z'"):
+        trim_target_edges(data.assign(z=[5, 5, np.nan, 5, np.nan, np.nan, 5]), ["y", "z"])
 
 
 def test_drop_removes_rows_with_missing_values():
@@ -247,3 +276,8 @@ def test_missing_spec_checks_durations_and_the_seasonal_period():
         MissingSpec.model_validate({"max_timestamp_gap": "-1D"})
     with pytest.raises(SettingsError, match="policy 'seasonal' needs 'period'"):
         MissingSpec.model_validate({"policy": "seasonal"})
+    with pytest.raises(SettingsError, match="'fill_value' goes with policy 'constant'"):
+        MissingSpec.model_validate({"policy": "constant"})
+    with pytest.raises(SettingsError, match="'fill_value' goes with policy 'constant'"):
+        MissingSpec.model_validate({"fill_value": 0})
+    assert MissingSpec.model_validate({"policy": "constant", "fill_value": 0}).fill_value == 0

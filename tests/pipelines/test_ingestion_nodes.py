@@ -77,7 +77,7 @@ def test_parameter_errors_name_the_parameter():
         default_params(missing={"policy": "seasonal"})
     with pytest.raises(SettingsError, match="ingestion.chunk_rows = 'many': Input should be"):
         default_params(chunk_rows="many")
-    with pytest.raises(SettingsError, match="ingestion.timestamp: give either 'column'"):
+    with pytest.raises(SettingsError, match="ingestion.timestamp: give one of 'column'"):
         default_params(
             timestamp={"column": "t", "date_column": "Date", "time_column": None, "format": None}
         )
@@ -142,3 +142,24 @@ def test_forecasting_ignores_labelled_files_beside_its_csv(tmp_path, slice_path)
     assert [f.name for f in files] == ["notes.txt", "power.csv.xz"]
     raw, report = read_raw_series(files, default_params(resample=None), "forecast")
     assert report["rows_read"] == 20160
+
+
+def test_a_target_recorded_late_and_stopped_early_is_trimmed_not_reported_as_gaps(
+    tmp_path, slice_text
+):
+    lines = slice_text.splitlines()
+    for i in [*range(1, 91), *range(len(lines) - 75, len(lines))]:  # 90 first, 75 last rows
+        fields = lines[i].split(",")
+        lines[i] = ",".join([*fields[:2], "?", *fields[3:]])
+    path = tmp_path / "late_target.csv"
+    path.write_text("\n".join(lines) + "\n")
+    kept = default_params(resample=None)
+    raw, read_report = read_raw_series([path], kept, "forecast")
+    _, untrimmed = clean_series(raw, read_report, kept, "forecast")[:2]
+    assert untrimmed["gaps"]["longer_than_max_gap"] == 2  # both edges, over 60 minutes each
+    trim = default_params(resample=None, missing={"trim_target_edges": True})
+    series, report, _ = clean_series(raw, read_report, trim, "forecast")
+    assert report["missing"]["trimmed_target_edges"] == {"leading_rows": 90, "trailing_rows": 75}
+    assert report["gaps"]["longer_than_max_gap"] == 0
+    assert series.index[0] == raw.index[90] and series.index[-1] == raw.index[-76]
+    assert not series["Global_active_power"].isna().any()

@@ -26,7 +26,7 @@ from lstm_pipeline.parameters import StrictModel
 logger = logging.getLogger(__name__)
 
 DuplicatePolicy = Literal["first", "last", "mean", "error"]
-MissingPolicy = Literal["interpolate", "ffill", "seasonal", "drop", "error"]
+MissingPolicy = Literal["interpolate", "ffill", "seasonal", "constant", "drop", "error"]
 LongGapAction = Literal["keep", "drop", "error"]
 Aggregation = Literal["mean", "sum", "last", "first", "min", "max", "median"]
 MAX_GAPS_LISTED = 50
@@ -53,6 +53,12 @@ class MissingSpec(StrictModel):
     policy: MissingPolicy = "interpolate"
     max_gap: Duration = Field(default="60min", description="longest gap that is filled")
     period: Duration | None = Field(default=None, description="season for 'seasonal', e.g. 1D")
+    fill_value: float | None = Field(default=None, description="the value 'constant' fills in")
+    trim_target_edges: bool = Field(
+        default=False,
+        description="drop the rows before the first and after the last row where every "
+        "target has a value (a series whose target starts late or stops early)",
+    )
     long_gaps: LongGapAction = "keep"
     max_timestamp_gap: Duration | None = Field(
         default="30D",
@@ -64,6 +70,8 @@ class MissingSpec(StrictModel):
     def _period_for_seasonal(self):
         if self.policy == "seasonal" and self.period is None:
             raise ValueError("policy 'seasonal' needs 'period', e.g. '1D'")
+        if (self.policy == "constant") != (self.fill_value is not None):
+            raise ValueError("'fill_value' goes with policy 'constant', and only with it")
         return self
 
 
@@ -221,8 +229,10 @@ def fill_missing(
     max_gap_steps: int,
     period_steps: int | None = None,
     long_gaps: LongGapAction = "keep",
+    fill_value: float | None = None,
 ) -> tuple[pd.DataFrame, dict]:
-    """Fill gaps of at most ``max_gap_steps`` rows with ``policy``; report every longer gap.
+    """Fill gaps of at most ``max_gap_steps`` rows with ``policy`` (``fill_value`` for
+    'constant'); report every longer gap.
 
     Longer gaps are never bridged: ``long_gaps`` keeps them as NaN rows (windowing skips
     them), drops those rows, or raises. Returns the frame and a report: per-column missing,
@@ -241,7 +251,7 @@ def fill_missing(
             c: {"missing": n, "filled": 0, "remaining": 0} for c, n in missing_before.items()
         }
         return kept, {**report, "rows_dropped": len(frame) - len(kept), "long_gaps": []}
-    filled, long_runs = fill_short_gaps(frame, policy, max_gap_steps, period_steps)
+    filled, long_runs = fill_short_gaps(frame, policy, max_gap_steps, period_steps, fill_value)
     remaining = {c: int(filled[c].isna().sum()) for c in filled.columns}
     report["columns"] = {
         c: {"missing": n, "filled": n - remaining[c], "remaining": remaining[c]}
@@ -267,12 +277,16 @@ def check_nothing_missing(frame: pd.DataFrame, missing: Mapping[str, int]) -> No
     raise MissingDataError(
         f"Column '{column}' has {missing[column]} missing value(s), the first at "
         f"{first}, and 'ingestion.missing.policy' is 'error'. Choose interpolate, ffill, "
-        f"seasonal or drop."
+        f"seasonal, constant or drop."
     )
 
 
 def fill_short_gaps(
-    frame: pd.DataFrame, policy: MissingPolicy, max_gap_steps: int, period_steps: int | None
+    frame: pd.DataFrame,
+    policy: MissingPolicy,
+    max_gap_steps: int,
+    period_steps: int | None,
+    fill_value: float | None = None,
 ) -> tuple[pd.DataFrame, list[tuple[int, int, str]]]:
     """Fill every run of at most ``max_gap_steps`` missing rows, column by column; return
     the filled frame and the longer runs as (start position, length, column)."""
@@ -283,7 +297,7 @@ def fill_short_gaps(
         fillable, column_long_runs = short_gap_mask(values, max_gap_steps)
         long_runs += [(start, length, column) for start, length in column_long_runs]
         if fillable.any():
-            values = _fill(values, fillable, policy, frame.index, period_steps)
+            values = _fill(values, fillable, policy, frame.index, (period_steps, fill_value))
         filled[column] = values
     return pd.DataFrame(filled, index=frame.index), long_runs
 
@@ -330,9 +344,12 @@ def _fill(
     fillable: np.ndarray,
     policy: MissingPolicy,
     index: pd.DatetimeIndex,
-    period_steps: int | None,
+    period_and_value: tuple[int | None, float | None],
 ) -> np.ndarray:
-    if policy == "interpolate":
+    period_steps, fill_value = period_and_value
+    if policy == "constant":
+        values[fillable] = fill_value
+    elif policy == "interpolate":
         series = pd.Series(values, index=index)
         # 'time' weights by the actual spacing; limit_area keeps edges unfilled (nothing to
         # interpolate from); only positions in short gaps take the result.
@@ -440,6 +457,24 @@ def column_summary(frame: pd.DataFrame, columns: Sequence[str]) -> dict:
 
 def _finite(value) -> float | None:
     return None if pd.isna(value) else float(value)
+
+
+def trim_target_edges(frame: pd.DataFrame, targets: Sequence[str]) -> tuple[pd.DataFrame, dict]:
+    """The rows from the first to the last where every target has a value, and how many
+    were cut at each end. Raises :class:`MissingDataError` when no row has every target."""
+    complete = np.flatnonzero(frame[list(targets)].notna().all(axis=1).to_numpy())
+    if not complete.size:
+        raise MissingDataError(
+            f"No row has a value in every target column {list(targets)}, so "
+            f"'ingestion.missing.trim_target_edges' would leave nothing."
+        )
+    first, last = int(complete[0]), int(complete[-1])
+    report = {"leading_rows": first, "trailing_rows": len(frame) - 1 - last}
+    if first or report["trailing_rows"]:
+        logger.info(
+            "Trimmed %(leading_rows)d leading and %(trailing_rows)d trailing row(s)", report
+        )
+    return frame.iloc[first : last + 1], report
 
 
 def check_not_all_missing(table: RawTable) -> None:

@@ -30,6 +30,7 @@ from lstm_pipeline.ingest.cleaning import (
     regularise,
     resample,
     steps_in,
+    trim_target_edges,
 )
 from lstm_pipeline.ingest.reading import read_raw_files
 from lstm_pipeline.ingest.timestamps import TimestampSpec
@@ -104,7 +105,7 @@ def make_regular_series(
         if resampling is None:
             raise
         return _resample_irregular(raw_series, read_report, missing, resampling)
-    series, fill_report = _fill(gridded, native, missing)
+    series, fill_report = _fill(gridded, native, missing, read_report["targets"])
     resample_report = None
     if resampling is not None:
         series, resample_report = _resample(series, resampling, strict=True)
@@ -119,21 +120,27 @@ def _resample_irregular(
     coarse, resample_report = _resample(raw_series, resampling, strict=False)
     target = pd.Timedelta(resampling.frequency)
     gridded, grid_report = regularise(coarse, target)
-    series, fill_report = _fill(gridded, target, missing)
+    series, fill_report = _fill(gridded, target, missing, read_report["targets"])
     steps = {"grid": grid_report, "fill": fill_report, "resample": resample_report}
     return _finish(series, read_report, steps, on_grid=False)
 
 
 def _fill(
-    frame: pd.DataFrame, frequency: pd.Timedelta, missing: MissingSpec
+    frame: pd.DataFrame, frequency: pd.Timedelta, missing: MissingSpec, targets: list[str]
 ) -> tuple[pd.DataFrame, dict]:
-    return fill_missing(
+    """Trim the target's missing edges (if asked), then fill short gaps."""
+    trimmed = None
+    if missing.trim_target_edges:
+        frame, trimmed = trim_target_edges(frame, targets)
+    filled, report = fill_missing(
         frame,
         policy=missing.policy,
         max_gap_steps=steps_in(missing.max_gap, frequency),
         period_steps=steps_in(missing.period, frequency) if missing.period else None,
         long_gaps=missing.long_gaps,
+        fill_value=missing.fill_value,
     )
+    return filled, {**report, "trimmed_target_edges": trimmed}
 
 
 def _resample(
