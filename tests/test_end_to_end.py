@@ -319,3 +319,21 @@ def test_a_killed_training_run_resumes_to_the_same_weights(finished, tmp_path):
     history = json.loads((finished / "data/08_reporting/training_history.json").read_text())
     twin_history = json.loads((twin / "data/08_reporting/training_history.json").read_text())
     assert history["history"]["val_loss"] == twin_history["history"]["val_loss"]
+
+
+def test_a_run_without_validation_monitors_the_training_loss(project):
+    off = ",normalisation.split.train=0.85,normalisation.split.val=0.0"
+    result = run_kedro(project, "--params", TINY_TRAINING + off)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    data = project / "data"
+    assert len(pd.read_parquet(data / "04_feature/val_series.parquet")) == 0
+    ranges = json.loads((data / "04_feature/split_ranges.json").read_text())
+    assert ranges["val"]["rows"] == 0 and ranges["train"]["stop_row"] == ranges["test"]["start_row"]
+    manifest = json.loads((data / "05_model_input/val_shards/manifest.json").read_text())
+    assert manifest["windows_total"] == 0
+    history = json.loads((data / "08_reporting/training_history.json").read_text())
+    assert history["monitor"] == "loss" and history["val_windows"] == 0
+    assert "val_loss" not in history["history"]
+    assert "best loss" in (data / "08_reporting/report.md").read_text()
+    metrics = json.loads((data / "08_reporting/metrics.json").read_text())
+    assert metrics["model"]["overall"]["mae"] > 0

@@ -38,3 +38,34 @@ def test_a_train_split_too_short_names_the_parameter():
 def test_an_empty_split_is_refused():
     with pytest.raises(SplitError, match="test split of 5 rows is empty"):
         split_by_fractions(INDEX[:5], {"train": 0.8, "val": 0.15, "test": 0.05}, 1)
+
+
+def test_validation_turned_off_gives_an_empty_val_split_and_train_runs_to_test():
+    plan = split_by_fractions(INDEX, {"train": 0.85, "val": 0.0, "test": 0.15}, 10)
+    assert [plan[s]["rows"] for s in ("train", "val", "test")] == [850, 0, 150]
+    assert plan["val"]["start"] is None and plan["val"]["start_row"] == 850
+    by_time = split_by_timestamps(INDEX, None, "2020-02-01", 10)
+    assert by_time["val"]["rows"] == 0
+    assert by_time["train"]["rows"] == 31 * 24 and by_time["test"]["start"] == "2020-02-01 00:00:00"
+
+
+def test_a_validation_split_empty_by_accident_is_still_refused():
+    # 0.004 of 100 rows rounds to none: validation was asked for and came out empty
+    with pytest.raises(SplitError, match="val split of 100 rows is empty"):
+        split_by_fractions(INDEX[:100], {"train": 0.8, "val": 0.004, "test": 0.196}, 1)
+    with pytest.raises(SplitError, match="val_start"):
+        split_by_timestamps(INDEX, "2020-02-01", "2020-02-01", 10)
+
+
+def test_split_parameters_turn_validation_off_with_zero_or_null():
+    from lstm_pipeline.errors import SettingsError
+    from lstm_pipeline.pipelines.normalisation.params import SplitParams
+
+    assert not SplitParams(train=0.85, val=0, test=0.15).has_validation
+    assert SplitParams().has_validation
+    by_time = SplitParams(method="timestamps", val_start=None, test_start="2020-02-01")
+    assert not by_time.has_validation
+    with pytest.raises(SettingsError, match="needs 'test_start'"):
+        SplitParams.model_validate({"method": "timestamps", "val_start": "2020-01-01"})
+    with pytest.raises(SettingsError, match="val = -0.1: Input should be greater than or equal"):
+        SplitParams.model_validate({"train": 0.85, "val": -0.1, "test": 0.25})

@@ -14,7 +14,7 @@ from lstm_pipeline.windows.writing import WindowingJob
 L, H = 16, 4
 
 
-def write_split(frame: pd.DataFrame, folder) -> None:
+def write_split(frame: pd.DataFrame, folder, allow_empty: bool = False) -> None:
     path = folder.with_suffix(".parquet")
     frame.to_parquet(path)
     WindowingJob(
@@ -26,6 +26,7 @@ def write_split(frame: pd.DataFrame, folder) -> None:
         layout="segments",
         segment_rows=200,
         shard_mb=0.02,
+        allow_empty=allow_empty,
     ).write(folder)
 
 

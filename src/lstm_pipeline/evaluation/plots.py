@@ -65,12 +65,14 @@ def _lines(metrics: dict) -> dict:
 
 
 def learning_curves(data: PlotInputs):
-    """Train and validation loss per epoch (normalised units)."""
+    """Train and validation loss per epoch (normalised units); the training loss alone
+    for a run without validation."""
     history = data.history
     figure, axis = plt.subplots(figsize=(7, 4))
     epochs = history.get("epoch", [])
     axis.plot(epochs, history.get("loss", []), marker="o", label="train loss")
-    axis.plot(epochs, history.get("val_loss", []), marker="o", label="validation loss")
+    if history.get("val_loss"):
+        axis.plot(epochs, history["val_loss"], marker="o", label="validation loss")
     axis.set_xlabel("epoch")
     axis.set_ylabel("loss (normalised units)")
     axis.set_title("Learning curves")
@@ -164,8 +166,8 @@ def plotly_figure(title: str, x_title: str, y_title: str):
 def learning_curves_plotly(data: PlotInputs):
     """Plotly twin of :func:`learning_curves`."""
     figure = plotly_figure("Learning curves", "epoch", "loss (normalised units)")
-    for key in ("loss", "val_loss"):
-        figure.add_scatter(x=data.history.get("epoch", []), y=data.history.get(key, []), name=key)
+    for key in [k for k in ("loss", "val_loss") if data.history.get(k)]:
+        figure.add_scatter(x=data.history.get("epoch", []), y=data.history[key], name=key)
     return figure
 
 

@@ -21,23 +21,29 @@ def split_by_fractions(
         "val": (n_train, n_train + n_val),
         "test": (n_train + n_val, n),
     }
-    return _ranges(index, bounds, min_train_rows, "normalisation.split.train")
+    optional = ("val",) if fractions["val"] == 0 else ()
+    return _ranges(index, bounds, min_train_rows, "normalisation.split.train", optional)
 
 
 def split_by_timestamps(
-    index: pd.DatetimeIndex, val_start: str, test_start: str, min_train_rows: int
+    index: pd.DatetimeIndex, val_start: str | None, test_start: str, min_train_rows: int
 ) -> dict:
-    """Train before ``val_start``, validation before ``test_start``, test from there on."""
-    val_at, test_at = pd.Timestamp(val_start), pd.Timestamp(test_start)
-    if not index[0] < val_at < test_at <= index[-1]:
+    """Train before ``val_start``, validation before ``test_start``, test from there on;
+    without ``val_start``, train up to ``test_start`` and no validation."""
+    test_at = pd.Timestamp(test_start)
+    val_at = pd.Timestamp(val_start) if val_start is not None else test_at
+    if not index[0] < val_at <= test_at <= index[-1] or (val_start and val_at == test_at):
         raise SplitError(
-            f"'normalisation.split.val_start' ({val_at}) and 'test_start' ({test_at}) must "
-            f"satisfy {index[0]} < val_start < test_start <= {index[-1]} (the series' range)."
+            f"'normalisation.split.val_start' ({val_start}) and 'test_start' ({test_at}) must "
+            f"satisfy {index[0]} < val_start < test_start <= {index[-1]} (the series' range; "
+            f"val_start null: no validation)."
         )
     v = int(index.searchsorted(val_at, side="left"))
     t = int(index.searchsorted(test_at, side="left"))
     bounds = {"train": (0, v), "val": (v, t), "test": (t, len(index))}
-    return _ranges(index, bounds, min_train_rows, "normalisation.split.val_start")
+    optional = ("val",) if val_start is None else ()
+    knob = "normalisation.split.val_start" if val_start else "normalisation.split.test_start"
+    return _ranges(index, bounds, min_train_rows, knob, optional)
 
 
 def find_ranges(index: pd.DatetimeIndex, split) -> dict:
@@ -49,12 +55,16 @@ def find_ranges(index: pd.DatetimeIndex, split) -> dict:
     return split_by_timestamps(index, split.val_start, split.test_start, split.min_train_rows)
 
 
-def _ranges(index: pd.DatetimeIndex, bounds: dict, min_train_rows: int, knob: str) -> dict:
+def _ranges(
+    index: pd.DatetimeIndex, bounds: dict, min_train_rows: int, knob: str, optional=()
+) -> dict:
+    """Each split's rows and times; an empty split is an error unless it is ``optional``
+    (validation turned off on purpose)."""
     ranges = {}
     for name in SPLITS:
         start, stop = bounds[name]
         rows = stop - start
-        if rows <= 0:
+        if rows <= 0 and name not in optional:
             raise SplitError(
                 f"The {name} split of {len(index)} rows is empty; change '{knob}' and the "
                 f"other split parameters."
@@ -63,8 +73,8 @@ def _ranges(index: pd.DatetimeIndex, bounds: dict, min_train_rows: int, knob: st
             "start_row": start,
             "stop_row": stop,
             "rows": rows,
-            "start": str(index[start]),
-            "end": str(index[stop - 1]),
+            "start": str(index[start]) if rows else None,
+            "end": str(index[stop - 1]) if rows else None,
         }
     if ranges["train"]["rows"] < min_train_rows:
         raise SplitError(

@@ -72,13 +72,13 @@ def _require_layout(shard_set: ShardSet, sequences: bool, task: str) -> None:
 
 class WindowFeed:
     """Windows in a new seeded order each epoch (unless ``reshuffle_each_epoch`` is false),
-    equal micro-batches (drop remainder)."""
-
-    monitor = "val_loss"
+    equal micro-batches (drop remainder). Without validation windows the training loss is
+    monitored."""
 
     def __init__(self, train: ShardSet, val: ShardSet, config: TrainingConfig, seed: int):
         _require_layout(train, False, "forecast")
         self.train, self.val, self.config, self.seed = train, val, config, seed
+        self.monitor = monitor_for(val.windows_total)
         self.batch_size = config.batch_size
         steps = train.windows_total // self.batch_size
         if steps == 0:
@@ -108,7 +108,9 @@ class WindowFeed:
         return _untuned(_shuffled_epochs(self, first, last, drop_remainder=True))
 
     def validation_dataset(self):
-        """Every validation window once, in stored order."""
+        """Every validation window once, in stored order; None without any."""
+        if self.monitor == "loss":
+            return None
         batches = -(-self.val.windows_total // self.batch_size)
         return _known_length(make_dataset(self.val, self.batch_size, shuffle=False), batches)
 
@@ -118,15 +120,15 @@ class WindowFeed:
 
 
 class StreamFeed:
-    """Chunk i of each of B streams per batch, in order; states carried, reset per epoch."""
-
-    monitor = "val_loss"
+    """Chunk i of each of B streams per batch, in order; states carried, reset per epoch.
+    Without validation windows the training loss is monitored."""
 
     def __init__(self, train: ShardSet, val: ShardSet, config: TrainingConfig, seed: int):
         t = config.tbptt
         self.batch_size = t.streams
         self.train = StreamLayout(train, t.chunk_length, t.streams)
-        self.val = StreamLayout(val, t.chunk_length, t.streams)
+        self.monitor = monitor_for(val.windows_total)
+        self.val = StreamLayout(val, t.chunk_length, t.streams) if val.windows_total else None
         steps = self.train.chunks
         self.steps_per_epoch = min(steps, config.max_steps_per_epoch or steps)
 
@@ -152,7 +154,9 @@ class StreamFeed:
         return _untuned(data)
 
     def validation_dataset(self):
-        """Every chunk of the validation streams, in order."""
+        """Every chunk of the validation streams, in order; None without any."""
+        if self.val is None:
+            return None
         return _known_length(stream_dataset(self.val), self.val.chunks)
 
     def callbacks(self, state) -> list:
@@ -192,7 +196,7 @@ class SequenceFeed:
                 f"{config.accumulation_steps}: lower the batch size."
             )
         self.steps_per_epoch = min(steps, config.max_steps_per_epoch or steps)
-        self.monitor = sequence_monitor(val)
+        self.monitor = monitor_for(val.manifest.cases_total)
         self.classes = list(train.manifest.classes)
         labels = train.case_table()["label"].to_numpy() if config.class_weight else None
         self.class_weights = weights_per_class(config.class_weight, labels, self.classes)
@@ -240,10 +244,10 @@ class SequenceFeed:
         return []
 
 
-def sequence_monitor(val: ShardSet) -> str:
-    """The loss a classification run watches: ``val_loss``, or ``loss`` (training) when
-    the validation split has no cases."""
-    return "val_loss" if val.manifest.cases_total else "loss"
+def monitor_for(validation_examples: int) -> str:
+    """The loss a run watches: ``val_loss``, or ``loss`` (training) when the validation
+    split has no windows or cases (turned off)."""
+    return "val_loss" if validation_examples else "loss"
 
 
 def _ceil_div(a: int, b: int) -> int:

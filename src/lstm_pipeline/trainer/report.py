@@ -11,8 +11,8 @@ def training_report(
     """The history, the settings with the batch size the run trained with (the planned one
     for ``batch_size: auto``) and the loss it trained on, the seed, the effective batch
     (micro-batch x accumulation steps), and what the task adds (:data:`DETAILS`): the number
-    of train and validation windows (forecasting), or cases, classes, class weights and the
-    monitored loss (classification)."""
+    of train and validation windows and the monitored loss (forecasting), or cases,
+    classes, class weights and the monitored loss (classification)."""
     batch_size = history["batch_size"][-1]  # the run's own, kept when it resumed
     settings = {**config.model_dump(), "loss": loss_name(task, config)}
     if settings["batch_size"] == "auto":
@@ -27,11 +27,17 @@ def training_report(
 
 
 def _forecast_details(train_set, val_set, config: TrainingConfig) -> dict:
-    return {"train_windows": train_set.windows_total, "val_windows": val_set.windows_total}
+    from lstm_pipeline.trainer.feeds import monitor_for
+
+    return {
+        "train_windows": train_set.windows_total,
+        "val_windows": val_set.windows_total,
+        "monitor": monitor_for(val_set.windows_total),
+    }
 
 
 def _classification_details(train_set, val_set, config: TrainingConfig) -> dict:
-    from lstm_pipeline.trainer.feeds import sequence_monitor
+    from lstm_pipeline.trainer.feeds import monitor_for
 
     classes = list(train_set.manifest.classes)
     labels = train_set.case_table()["label"].to_numpy() if config.class_weight else None
@@ -44,7 +50,7 @@ def _classification_details(train_set, val_set, config: TrainingConfig) -> dict:
         "val_cases": val_cases,
         "classes": classes,
         "class_weights": named,
-        "monitor": sequence_monitor(val_set),
+        "monitor": monitor_for(val_cases),
     }
 
 

@@ -73,6 +73,7 @@ class WindowingJob(ShardJob):
     segment_rows: int | None = None
     metadata: dict = field(default_factory=dict)  # parameters, split name: copied to manifest
     lineage: dict | None = None  # which run made these shards (set by the lineage hook)
+    allow_empty: bool = False  # a validation split turned off: a folder with no window
 
     @property
     def columns(self) -> list[str]:
@@ -83,8 +84,9 @@ class WindowingJob(ShardJob):
         """Write the shards and ``manifest.json`` into ``folder`` (created), streaming the
         source; ``fmt`` overrides the job's format. Returns the manifest written.
 
-        Raises :class:`WindowingError` when the source holds no window (nothing is written
-        then but shard files, which the catalog dataset's temporary folder discards)."""
+        Raises :class:`WindowingError` when the source holds no window, unless
+        ``allow_empty`` (nothing is written then but shard files, which the catalog
+        dataset's temporary folder discards)."""
         folder.mkdir(parents=True, exist_ok=True)
         manifest = self._manifest_header(fmt or self.fmt)
         started, stats = time.perf_counter(), SegmentStats()
@@ -94,7 +96,7 @@ class WindowingJob(ShardJob):
             batches = _counted(self.source.batches(manifest["columns"]), progress)
             segments = iter_segments(batches, self.spec, segment_rows, stats)
             shards, table = write_shards(segments, folder, manifest, self.shard_mb)
-        if not stats.windows:
+        if not stats.windows and not self.allow_empty:
             self._refuse_empty()
         summary = _summary(stats, shards, table, manifest, time.perf_counter() - started)
         manifest.update(summary, segment_rows=segment_rows)

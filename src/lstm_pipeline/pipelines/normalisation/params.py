@@ -11,13 +11,15 @@ from lstm_pipeline.scaling.scaler import ScalerMethod
 
 
 class SplitParams(StrictModel):
-    """Chronological split, by fractions of the rows or at two timestamps."""
+    """Chronological split, by fractions of the rows or at two timestamps. Validation is
+    optional: ``val: 0`` (fractions) or ``val_start: null`` (timestamps) turns it off, and
+    training then monitors its own loss."""
 
     method: Literal["fractions", "timestamps"] = "fractions"
     train: float = Field(default=0.7, gt=0, lt=1)
-    val: float = Field(default=0.15, gt=0, lt=1)
+    val: float = Field(default=0.15, ge=0, lt=1, description="0: no validation split")
     test: float = Field(default=0.15, gt=0, lt=1)
-    val_start: str | None = None
+    val_start: str | None = Field(default=None, description="timestamps; null: no validation")
     test_start: str | None = None
     min_train_rows: int = Field(default=100, ge=1)
 
@@ -31,15 +33,24 @@ class SplitParams(StrictModel):
                     f"{self.test} = {total:g}"
                 )
         else:
-            if self.val_start is None or self.test_start is None:
-                raise ValueError("method 'timestamps' needs both 'val_start' and 'test_start'")
-            try:
-                val_at, test_at = pd.Timestamp(self.val_start), pd.Timestamp(self.test_start)
-            except ValueError as exc:
-                raise ValueError(f"val_start/test_start are not timestamps: {exc}") from exc
-            if not val_at < test_at:
-                raise ValueError(f"val_start ({val_at}) must come before test_start ({test_at})")
+            self._check_timestamps()
         return self
+
+    def _check_timestamps(self) -> None:
+        if self.test_start is None:
+            raise ValueError("method 'timestamps' needs 'test_start' (and 'val_start' or null)")
+        try:
+            test_at = pd.Timestamp(self.test_start)
+            val_at = pd.Timestamp(self.val_start) if self.val_start is not None else None
+        except ValueError as exc:
+            raise ValueError(f"val_start/test_start are not timestamps: {exc}") from exc
+        if val_at is not None and not val_at < test_at:
+            raise ValueError(f"val_start ({val_at}) must come before test_start ({test_at})")
+
+    @property
+    def has_validation(self) -> bool:
+        """False where validation was turned off on purpose."""
+        return self.val > 0 if self.method == "fractions" else self.val_start is not None
 
 
 class PCAParams(StrictModel):

@@ -79,12 +79,13 @@ def _lookup(table: dict, task: str):
 
 def _check_forecast_splits(splits: dict, params: WindowingParams) -> None:
     """The columns exist and each split holds at least one complete window (streamed over
-    its row batches); see lstm_pipeline.windows.fitting."""
+    its row batches; see lstm_pipeline.windows.fitting), but for a validation split turned
+    off (no rows: normalisation makes one only on purpose)."""
     for name, series in splits.items():
         _require_series(series, name)
     for series in splits.values():
         _check_fits(series, params)  # cheap checks of every split first
-    for series in splits.values():
+    for series in [s for s in splits.values() if not _turned_off(s)]:
         columns = stored_columns(params.features or series.columns, params.targets)
         require_windows(series, columns, _spec(params), f"'{series.path}' ({series.name})")
 
@@ -114,6 +115,7 @@ def _forecast_job(series: ParquetSeries, params: WindowingParams) -> WindowingJo
             "source": str(series.path),
             "parameters": params.model_dump(),
         },
+        allow_empty=_turned_off(series),
     )
 
 
@@ -165,7 +167,13 @@ def _require_series(series, name: str) -> None:
 def _check_fits(series: ParquetSeries, params: WindowingParams) -> None:
     require_columns(series, "windowing.targets", params.targets, f"'{series.path}'")
     require_columns(series, "windowing.features", params.features or [], f"'{series.path}'")
-    require_rows(series, _spec(params), f"'{series.path}'")
+    if not _turned_off(series):
+        require_rows(series, _spec(params), f"'{series.path}'")
+
+
+def _turned_off(series: ParquetSeries) -> bool:
+    """The validation split of a run without validation (normalisation.split.val 0)."""
+    return series.name.split("_")[0] == "val" and series.num_rows == 0  # val_series.parquet
 
 
 _FIT_CHECKS = {"forecast": _check_forecast_splits, "classification": _check_labelled_splits}
