@@ -56,7 +56,7 @@ def test_unknown_target_is_named_with_the_columns_there_are(series):
             r"windowing.input_length = 0: Input should be greater than or equal to 1",
         ),
         ({"horizon": 0}, r"windowing.horizon = 0: Input should be greater than or equal to 1"),
-        ({"stride": -1}, r"windowing.stride = -1: Input should be greater than or equal to 1"),
+        ({"stride": -1}, r"windowing.stride = -1: must be at least 1 \(or {train"),
         ({"shard_mb": 0}, r"windowing.shard_mb = 0: Input should be greater than 0"),
         ({"targets": []}, r"windowing.targets = \[\]: List should have at least 1 item"),
         ({"format": "csv"}, r"windowing.format = 'csv': Input should be 'hdf5' or 'tfrecord'"),
@@ -118,3 +118,40 @@ def test_gaps_in_a_column_that_is_not_windowed_do_not_count(series, tmp_path):
     params = WindowingParams(**SMALL, features=["a", "y"])
     settings = check_windows_fit(series, val, series, params, "forecast")
     assert settings["features"] == ["a", "y"]
+
+
+def test_each_split_can_have_its_own_stride(split, tmp_path):
+    import shutil
+
+    from lstm_pipeline.windows.reader import ShardSet, make_dataset
+
+    path, frame = split
+    test_path = tmp_path / "test_series.parquet"
+    shutil.copy(path, test_path)
+    train, test = ParquetSeries(path), ParquetSeries(test_path)
+    params = WindowingParams(**SMALL, stride={"train": 1, "test": 7})
+    settings = check_windows_fit(train, train, test, params, "forecast")
+    jobs = {"train": windowing_job(train, settings), "test": windowing_job(test, settings)}
+    assert jobs["train"].spec.stride == 1 and jobs["test"].spec.stride == 7
+    span = 24 + 6
+    for name, stride in (("train", 1), ("test", 7)):
+        jobs[name].write(tmp_path / name)
+        shards = ShardSet(tmp_path / name)
+        assert shards.windows_total == (len(frame) - span) // stride + 1
+    # the test windows start 7 hours apart: their first inputs are every 7th row
+    inputs, _ = next(iter(make_dataset(tmp_path / "test", 4, shuffle=False)))
+    np.testing.assert_array_equal(
+        inputs.numpy()[:, 0, :], frame[["a", "b", "y"]].to_numpy()[[0, 7, 14, 21]]
+    )
+
+
+@pytest.mark.parametrize(
+    ("stride", "message"),
+    [
+        ({"test": 0}, r"windowing.stride.test = 0: Input should be greater than or equal"),
+        ({"tset": 7}, r"tset"),
+    ],
+)
+def test_a_bad_stride_per_split_is_named(stride, message):
+    with pytest.raises(SettingsError, match=message):
+        WindowingParams.model_validate({**SMALL, "stride": stride})

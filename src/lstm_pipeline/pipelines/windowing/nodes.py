@@ -85,9 +85,10 @@ def _check_forecast_splits(splits: dict, params: WindowingParams) -> None:
         _require_series(series, name)
     for series in splits.values():
         _check_fits(series, params)  # cheap checks of every split first
-    for series in [s for s in splits.values() if not _turned_off(s)]:
+    for name, series in [(n, s) for n, s in splits.items() if not _turned_off(s)]:
         columns = stored_columns(params.features or series.columns, params.targets)
-        require_windows(series, columns, _spec(params), f"'{series.path}' ({series.name})")
+        spec = _spec(params, name)
+        require_windows(series, columns, spec, f"'{series.path}' ({series.name})")
 
 
 def _check_labelled_splits(splits: dict, params: WindowingParams) -> None:
@@ -97,11 +98,12 @@ def _check_labelled_splits(splits: dict, params: WindowingParams) -> None:
 def _forecast_job(series: ParquetSeries, params: WindowingParams) -> WindowingJob:
     _require_series(series, series.name)
     _check_fits(series, params)
-    layout = params.resolved_layout()
-    _warn_if_windows_overlap(params, layout)
+    split = _split_of(series)
+    layout = params.resolved_layout(split)
+    _warn_if_windows_overlap(params, layout, split)
     return WindowingJob(
         source=series,
-        spec=_spec(params),
+        spec=_spec(params, split),
         features=list(params.features or series.columns),
         targets=list(params.targets),
         fmt=params.format,
@@ -134,24 +136,34 @@ def _forecast_record(shard_sets: dict[str, ShardSet]) -> dict:
         "format": m.format,
         "layout": m.layout,
         "splits": {
-            name: {"windows": s.windows_total, "shards": len(s.manifest.shards)}
+            name: {
+                "windows": s.windows_total,
+                "shards": len(s.manifest.shards),
+                "stride": s.manifest.stride,
+            }
             for name, s in shard_sets.items()
         },
     }
 
 
-def _spec(params: WindowingParams) -> WindowSpec:
-    return WindowSpec(params.input_length, params.horizon, params.offset, params.stride)
+def _spec(params: WindowingParams, split: str = "train") -> WindowSpec:
+    stride = params.stride_of(split)
+    return WindowSpec(params.input_length, params.horizon, params.offset, stride)
 
 
-def _warn_if_windows_overlap(params: WindowingParams, layout: str) -> None:
-    if layout == "windows" and params.stride < params.span:
+def _split_of(series: ParquetSeries) -> str:
+    return series.name.split("_")[0]  # the catalog's train_series.parquet, ...
+
+
+def _warn_if_windows_overlap(params: WindowingParams, layout: str, split: str) -> None:
+    stride = params.stride_of(split)
+    if layout == "windows" and stride < params.span:
         logger.warning(
             "layout 'windows' with stride %d < span %d stores overlapping windows one by one: "
             "about %.0fx the split's bytes. 'segments' stores them once.",
-            params.stride,
+            stride,
             params.span,
-            params.span / params.stride,
+            params.span / stride,
         )
 
 
@@ -173,7 +185,7 @@ def _check_fits(series: ParquetSeries, params: WindowingParams) -> None:
 
 def _turned_off(series: ParquetSeries) -> bool:
     """The validation split of a run without validation (normalisation.split.val 0)."""
-    return series.name.split("_")[0] == "val" and series.num_rows == 0  # val_series.parquet
+    return _split_of(series) == "val" and series.num_rows == 0
 
 
 _FIT_CHECKS = {"forecast": _check_forecast_splits, "classification": _check_labelled_splits}

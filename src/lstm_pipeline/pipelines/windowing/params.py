@@ -1,6 +1,8 @@
 """Validated parameters of the windowing pipeline (conf/base/parameters_windowing.yml)."""
 
-from pydantic import Field, model_validator
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
 
 from lstm_pipeline.parameters import StrictModel
 from lstm_pipeline.windows.choices import (
@@ -9,6 +11,17 @@ from lstm_pipeline.windows.choices import (
     Format,
     LayoutSetting,
 )
+
+Stride = Annotated[int, Field(ge=1)]
+
+
+class SplitStrides(StrictModel):
+    """Steps between consecutive windows, split by split (one left out: 1), e.g. train on
+    every window and test on non-overlapping weeks: ``{train: 1, test: 168}``."""
+
+    train: Stride = 1
+    val: Stride = 1
+    test: Stride = 1
 
 
 class WindowingParams(StrictModel):
@@ -19,7 +32,11 @@ class WindowingParams(StrictModel):
     input_length: int = Field(default=168, ge=1, description="timesteps fed to the model")
     horizon: int = Field(default=24, ge=1, description="steps predicted")
     offset: int = Field(default=0, ge=0, description="gap from last input to first target")
-    stride: int = Field(default=1, ge=1, description="steps between consecutive windows")
+    stride: SplitStrides = Field(
+        default=SplitStrides(),
+        description="steps between consecutive windows: one number for every split, or "
+        "{train: .., val: .., test: ..}",
+    )
     features: list[str] | None = Field(default=None, description="None: every column")
     targets: list[str] = Field(min_length=1)
     format: Format = "hdf5"
@@ -28,6 +45,15 @@ class WindowingParams(StrictModel):
     segment_rows: int | None = Field(default=None, ge=1, description="None: 16 spans")
     compression: Compression = "gzip"
     compression_level: int = Field(default=4, ge=0, le=9)
+
+    @field_validator("stride", mode="before")
+    @classmethod
+    def _one_stride_for_every_split(cls, value):
+        if isinstance(value, bool) or not isinstance(value, int):
+            return value
+        if value < 1:
+            raise ValueError("must be at least 1 (or {train: .., val: .., test: ..})")
+        return {"train": value, "val": value, "test": value}
 
     @model_validator(mode="after")
     def _compression_for_format(self):
@@ -43,8 +69,13 @@ class WindowingParams(StrictModel):
         """Rows one window touches, inputs to last target."""
         return self.input_length + self.offset + self.horizon
 
-    def resolved_layout(self) -> str:
-        """``auto``: segments while windows overlap, one record per window otherwise."""
+    def stride_of(self, split: str) -> int:
+        """The stride of ``split`` (train, val or test)."""
+        return getattr(self.stride, split)
+
+    def resolved_layout(self, split: str = "train") -> str:
+        """``auto``: segments while ``split``'s windows overlap, one record per window
+        otherwise."""
         if self.layout != "auto":
             return self.layout
-        return "segments" if self.stride < self.span else "windows"
+        return "segments" if self.stride_of(split) < self.span else "windows"
