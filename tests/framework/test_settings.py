@@ -44,8 +44,12 @@ def defaults_that_differ(model: type[BaseModel], conf: dict, path: str) -> list[
         if default is PydanticUndefined:
             continue  # depends on the data: conf/base is the only place it is set
         if isinstance(default, BaseModel):
-            default = default.model_dump()
-        if default != conf[name]:
+            # what conf/base's value means (e.g. windowing.stride: 1 is 1 for every split)
+            default, value = default.model_dump(), getattr(model.model_validate(conf), name)
+            value = value.model_dump() if isinstance(value, BaseModel) else value
+        else:
+            value = conf[name]
+        if default != value:
             differ.append(f"{where}: code {default!r}, conf/base {conf[name]!r}")
     return differ
 
