@@ -457,8 +457,8 @@ CASES = [
         "window longer than a split",
         WINDOW,
         E.WindowingError,
-        ("val_series.parquet", "100"),
-        params={"windowing": {"input_length": 100}},
+        ("val_series.parquet", "horizon 100"),
+        params={"windowing": {"horizon": 100}},  # val's inputs may come from train, not its targets
     ),
     Case(
         "target the splits lack",

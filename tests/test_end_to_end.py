@@ -142,8 +142,10 @@ def test_a_window_too_long_for_one_split_replaces_no_shards(finished):
     assert run_kedro(finished, "--pipelines=windowing", "--params", SMALL_WINDOWS).returncode == 0
     folder = finished / "data/05_model_input"
     before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-    # train has 235 hourly rows, val and test about 50: a 100-step window fits train only
-    result = run_kedro(finished, "--pipelines=windowing", "--params", "windowing.input_length=100")
+    # train has 235 hourly rows, val and test about 50 (and 24 before them as inputs): a
+    # 60-step horizon fits train only
+    params = "windowing.input_length=24,windowing.horizon=60"
+    result = run_kedro(finished, "--pipelines=windowing", "--params", params)
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "more than the" in output and "val_series.parquet" in output

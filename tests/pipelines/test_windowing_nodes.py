@@ -155,3 +155,62 @@ def test_each_split_can_have_its_own_stride(split, tmp_path):
 def test_a_bad_stride_per_split_is_named(stride, message):
     with pytest.raises(SettingsError, match=message):
         WindowingParams.model_validate({**SMALL, "stride": stride})
+
+
+def three_splits(frame: pd.DataFrame, folder, rows=(1400, 300, 300)) -> dict:
+    """The frame cut into train/val/test Parquet files named as the catalog names them."""
+    bounds = np.cumsum([0, *rows])
+    splits = {}
+    for i, name in enumerate(("train", "val", "test")):
+        path = folder / f"{name}_series.parquet"
+        frame.iloc[bounds[i] : bounds[i + 1]].to_parquet(path)
+        splits[name] = ParquetSeries(path)
+    return splits
+
+
+def first_windows(job, folder, count=3):
+    from lstm_pipeline.windows.reader import make_dataset
+
+    job.write(folder)
+    inputs, targets = next(iter(make_dataset(folder, count, shuffle=False)))
+    return inputs.numpy(), targets.numpy(), job
+
+
+@pytest.mark.parametrize("context", [True, False])
+def test_test_windows_take_their_inputs_from_before_the_boundary(split, tmp_path, context):
+    from lstm_pipeline.windows.reader import ShardSet
+
+    _, frame = split
+    splits = three_splits(frame, tmp_path)
+    params = WindowingParams(**SMALL, split_context=context)
+    settings = check_windows_fit(*splits.values(), params, "forecast")
+    job = windowing_job(splits["test"], settings, splits["train"], splits["val"])
+    inputs, targets, _ = first_windows(job, tmp_path / "test_shards")
+    values = frame[["a", "b", "y"]].to_numpy()
+    boundary = 1700  # the test split's first row
+    first_target = boundary if context else boundary + 24
+    # the first test forecast's target is the first step after the boundary (with context)
+    np.testing.assert_array_equal(targets[0, :, 0], values[first_target : first_target + 6, 2])
+    np.testing.assert_array_equal(inputs[0], values[first_target - 24 : first_target])
+    shards = ShardSet(tmp_path / "test_shards")
+    assert shards.windows_total == (300 - 6 + 1 if context else 300 - 30 + 1)
+    assert shards.manifest.context_rows == (24 if context else 0)
+
+
+def test_without_validation_the_test_context_comes_from_train(split, tmp_path):
+    _, frame = split
+    splits = three_splits(frame, tmp_path, rows=(1700, 0, 300))
+    settings = check_windows_fit(*splits.values(), WindowingParams(**SMALL), "forecast")
+    job = windowing_job(splits["test"], settings, splits["train"], splits["val"])
+    inputs, _, _ = first_windows(job, tmp_path / "test_shards")
+    np.testing.assert_array_equal(inputs[0], frame[["a", "b", "y"]].to_numpy()[1676:1700])
+
+
+def test_an_earlier_split_that_does_not_end_just_before_gives_no_context(split, tmp_path):
+    from lstm_pipeline.windows.context import WithContext
+
+    _, frame = split
+    splits = three_splits(frame, tmp_path)
+    assert WithContext(splits["test"], [splits["train"], splits["val"]], 24).context_rows == 24
+    # train ends 300 rows before test begins: its rows are no context for test
+    assert WithContext(splits["test"], [splits["train"]], 24).context_rows == 0

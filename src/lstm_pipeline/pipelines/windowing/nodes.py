@@ -11,6 +11,7 @@ from lstm_pipeline.errors import SettingsError, WindowingError
 from lstm_pipeline.pipelines.windowing.params import WindowingParams
 from lstm_pipeline.task import TASKS
 from lstm_pipeline.windows import labelled
+from lstm_pipeline.windows.context import WithContext
 from lstm_pipeline.windows.fitting import require_columns, require_rows, require_windows
 from lstm_pipeline.windows.reader import ShardSet
 from lstm_pipeline.windows.series import ParquetSeries
@@ -40,17 +41,27 @@ def check_windows_fit(train, val, test, params: WindowingParams, task: str) -> d
     return {**params.model_dump(), "task": task}
 
 
-def windowing_job(series, windowing_settings: dict) -> ShardJob:
+def _with_context(series: ParquetSeries, earlier: tuple, params: WindowingParams):
+    """The split preceded by the earlier splits' last input_length + offset rows (with
+    ``split_context``; the train split and a validation split turned off stay as they are)."""
+    if not params.split_context or not earlier or _turned_off(series):
+        return series
+    return WithContext(series, earlier, params.input_length + params.offset)
+
+
+def windowing_job(series, windowing_settings: dict, *earlier) -> ShardJob:
     """Describe how to store this split; the shards dataset runs it, streaming.
 
     Args:
         series: one normalised split. windowing_settings: from ``check_windows_fit``.
+        earlier: the splits before it, in time order (forecasting with
+            ``split_context``: the first windows take their inputs from them).
 
     Returns:
         A WindowingJob (forecasting) or a SequenceJob (classification).
     """
     task, params = _settings(windowing_settings)
-    return _lookup(_JOBS, task)(series, params)
+    return _lookup(_JOBS, task)(series, params, earlier)
 
 
 def record_windowing(
@@ -83,6 +94,10 @@ def _check_forecast_splits(splits: dict, params: WindowingParams) -> None:
     off (no rows: normalisation makes one only on purpose)."""
     for name, series in splits.items():
         _require_series(series, name)
+    order = list(splits.values())
+    splits = {
+        n: _with_context(s, tuple(order[:i]), params) for i, (n, s) in enumerate(splits.items())
+    }
     for series in splits.values():
         _check_fits(series, params)  # cheap checks of every split first
     for name, series in [(n, s) for n, s in splits.items() if not _turned_off(s)]:
@@ -95,10 +110,15 @@ def _check_labelled_splits(splits: dict, params: WindowingParams) -> None:
     labelled.check_labelled_splits(splits, params.features)
 
 
-def _forecast_job(series: ParquetSeries, params: WindowingParams) -> WindowingJob:
+def _sequence_job(series, params: WindowingParams, earlier: tuple):
+    return labelled.sequence_job(series, params)  # whole cases: no context to add
+
+
+def _forecast_job(series: ParquetSeries, params: WindowingParams, earlier: tuple) -> WindowingJob:
     _require_series(series, series.name)
-    _check_fits(series, params)
     split = _split_of(series)
+    series = _with_context(series, earlier, params)
+    _check_fits(series, params)
     layout = params.resolved_layout(split)
     _warn_if_windows_overlap(params, layout, split)
     return WindowingJob(
@@ -116,6 +136,7 @@ def _forecast_job(series: ParquetSeries, params: WindowingParams) -> WindowingJo
             "split": series.name,
             "source": str(series.path),
             "parameters": params.model_dump(),
+            "context_rows": getattr(series, "context_rows", 0),
         },
         allow_empty=_turned_off(series),
     )
@@ -180,7 +201,9 @@ def _check_fits(series: ParquetSeries, params: WindowingParams) -> None:
     require_columns(series, "windowing.targets", params.targets, f"'{series.path}'")
     require_columns(series, "windowing.features", params.features or [], f"'{series.path}'")
     if not _turned_off(series):
-        require_rows(series, _spec(params), f"'{series.path}'")
+        context = getattr(series, "context_rows", 0)
+        where = f"'{series.path}'" + (f" with {context} rows before it" if context else "")
+        require_rows(series, _spec(params), where)
 
 
 def _turned_off(series: ParquetSeries) -> bool:
@@ -189,5 +212,5 @@ def _turned_off(series: ParquetSeries) -> bool:
 
 
 _FIT_CHECKS = {"forecast": _check_forecast_splits, "classification": _check_labelled_splits}
-_JOBS = {"forecast": _forecast_job, "classification": labelled.sequence_job}
+_JOBS = {"forecast": _forecast_job, "classification": _sequence_job}
 _RECORDS = {"forecast": _forecast_record, "classification": labelled.labelled_record}

@@ -37,6 +37,12 @@ class WindowingParams(StrictModel):
         description="steps between consecutive windows: one number for every split, or "
         "{train: .., val: .., test: ..}",
     )
+    split_context: bool = Field(
+        default=True,
+        description="val and test windows take their inputs from the rows before the split "
+        "(the earlier splits' last input_length + offset rows), so their targets cover every "
+        "step from the boundary on; false: every window lies inside its split",
+    )
     features: list[str] | None = Field(default=None, description="None: every column")
     targets: list[str] = Field(min_length=1)
     format: Format = "hdf5"

@@ -27,11 +27,16 @@ def create_pipeline(**kwargs) -> Pipeline:
             *(
                 Node(
                     windowing_job,
-                    inputs=[f"{split}_series", "windowing_settings"],
+                    # the splits before it: forecasting windows take their first inputs there
+                    inputs=[
+                        f"{split}_series",
+                        "windowing_settings",
+                        *(f"{earlier}_series" for earlier in SPLITS[:i]),
+                    ],
                     outputs=f"{split}_shards",
                     name=f"window_{split}_split",
                 )
-                for split in SPLITS
+                for i, split in enumerate(SPLITS)
             ),
             Node(
                 record_windowing,
