@@ -214,3 +214,14 @@ def test_an_earlier_split_that_does_not_end_just_before_gives_no_context(split, 
     assert WithContext(splits["test"], [splits["train"], splits["val"]], 24).context_rows == 24
     # train ends 300 rows before test begins: its rows are no context for test
     assert WithContext(splits["test"], [splits["train"]], 24).context_rows == 0
+
+
+def test_a_split_file_named_otherwise_is_refused_naming_the_convention(split, tmp_path):
+    import shutil
+
+    renamed = tmp_path / "holdout.parquet"
+    shutil.copy(split[0], renamed)
+    train = ParquetSeries(split[0])
+    settings = check_windows_fit(train, train, train, WindowingParams(**SMALL), "forecast")
+    with pytest.raises(WindowingError, match=r"holdout.parquet'.*train_series, val_series"):
+        windowing_job(ParquetSeries(renamed), settings)

@@ -173,7 +173,15 @@ def _spec(params: WindowingParams, split: str = "train") -> WindowSpec:
 
 
 def _split_of(series: ParquetSeries) -> str:
-    return series.name.split("_")[0]  # the catalog's train_series.parquet, ...
+    """train, val or test, from the catalog's file name ({split}_series.parquet)."""
+    split = series.name.split("_")[0]
+    if split not in ("train", "val", "test"):
+        raise WindowingError(
+            f"'{series.path}': the windowing stage tells the splits apart by their file "
+            f"names, train_series, val_series and test_series (conf/base/catalog.yml); keep "
+            f"those names where an environment moves the files."
+        )
+    return split
 
 
 def _warn_if_windows_overlap(params: WindowingParams, layout: str, split: str) -> None:
