@@ -94,13 +94,16 @@ def _check_forecast_splits(splits: dict, params: WindowingParams) -> None:
     off (no rows: normalisation makes one only on purpose)."""
     for name, series in splits.items():
         _require_series(series, name)
-    order = list(splits.values())
-    splits = {
-        n: _with_context(s, tuple(order[:i]), params) for i, (n, s) in enumerate(splits.items())
+    in_order = list(splits.values())
+    splits = {  # val and test as their jobs will read them (after the rows before them)
+        name: _with_context(series, tuple(in_order[:i]), params)
+        for i, (name, series) in enumerate(splits.items())
     }
     for series in splits.values():
         _check_fits(series, params)  # cheap checks of every split first
-    for name, series in [(n, s) for n, s in splits.items() if not _turned_off(s)]:
+    for name, series in splits.items():
+        if _turned_off(series):
+            continue
         columns = stored_columns(params.features or series.columns, params.targets)
         spec = _spec(params, name)
         require_windows(series, columns, spec, f"'{series.path}' ({series.name})")
