@@ -226,7 +226,7 @@ def test_the_default_run_ends_with_metrics_predictions_plots_and_report(project)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     reporting = project / "data/08_reporting"
     metrics = json.loads((reporting / "metrics.json").read_text())
-    assert set(metrics["baselines"]) == {"persistence", "seasonal_naive", "train_mean"}
+    assert set(metrics["baselines"]) == {"persistence", "seasonal_naive", "drift", "train_mean"}
     assert len(metrics["model"]["per_horizon_step"]["mae"]) == 6
     predictions = pd.read_parquet(project / "data/07_model_output/predictions.parquet")
     assert len(predictions) == metrics["windows"] * 6

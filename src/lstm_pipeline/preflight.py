@@ -98,6 +98,19 @@ def check_seasonal_period(run: RunSettings) -> None:
         )
 
 
+def check_drift_lag(run: RunSettings) -> None:
+    windows, evaluation = run.windows(), run.models.get("evaluation")
+    if not run.runs("evaluation") or windows is None or evaluation is None:
+        return
+    lag, length = evaluation.drift_lag, windows["input_length"]
+    if lag is not None and lag > length - 1:
+        run.problems.append(
+            f"evaluation.drift_lag = {lag}: the drift baseline draws its line through the "
+            f"value that many steps before the last input, so it must be at most "
+            f"windowing.input_length - 1 = {length - 1}{windows['from']}"
+        )
+
+
 def check_truncated_bptt(run: RunSettings) -> None:
     training, windows = run.models.get("training"), run.windows()
     if training is None or not training.tbptt.enabled or not run.runs("modelling", "training"):
@@ -240,6 +253,7 @@ def check_class_weight_labels(run: RunSettings) -> None:
 # checks that concern one task only, and those that concern both
 FORECAST_CHECKS = (
     check_seasonal_period,
+    check_drift_lag,
     check_truncated_bptt,
     check_hierarchical_chunks,
     check_baseline_inputs,

@@ -47,6 +47,7 @@ def oracle(case, model) -> dict[str, np.ndarray]:
     starts = np.arange(len(load) - L - H + 1)
     steps = np.arange(1, H + 1)
     target_rows = starts[:, None] + L - 1 + steps
+    last = load[starts + L - 1]
     center = case.scaler.fitted["center"]["load"]
     spread = case.scaler.fitted["scale"]["load"]
     inputs = np.stack([scaled[s : s + L] for s in starts])
@@ -57,6 +58,7 @@ def oracle(case, model) -> dict[str, np.ndarray]:
         "model": predicted,
         "persistence": np.repeat(load[starts + L - 1][:, None], H, axis=1),
         "seasonal_naive": load[target_rows - seasons],
+        "drift": last[:, None] + steps[None, :] * (last - load[starts])[:, None] / (L - 1),
         "train_mean": np.full((len(starts), H), case.train["load"].to_numpy(np.float64).mean()),
     }
 
@@ -74,6 +76,7 @@ def test_every_window_and_step_is_in_the_predictions_table(evaluated):
         "predicted",
         "persistence",
         "seasonal_naive",
+        "drift",
         "train_mean",
     ]
 
@@ -91,13 +94,18 @@ def test_actuals_and_baselines_equal_an_independent_computation(evaluated):
     seasons = np.ceil(k / PERIOD).astype(int) * PERIOD
     seasonal_times = target_times - pd.to_timedelta(seasons, unit="h")
     np.testing.assert_allclose(predictions["seasonal_naive"], load.loc[seasonal_times], **close)
+    # drift (lag input_length - 1): the line through the window's first and last input
+    first_times = ends - (L - 1) * pd.Timedelta("1h")
+    slope = (load.loc[ends].to_numpy() - load.loc[first_times].to_numpy()) / (L - 1)
+    expected_drift = load.loc[ends].to_numpy() + k * slope
+    np.testing.assert_allclose(predictions["drift"], expected_drift, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(predictions["train_mean"], case.train["load"].mean(), rtol=1e-5)
 
 
 def test_baseline_metrics_and_mase_scale_equal_an_independent_computation(evaluated):
     case, result, predictions = evaluated
     metrics = result.metrics
-    for name in ("persistence", "seasonal_naive", "train_mean"):
+    for name in ("persistence", "seasonal_naive", "drift", "train_mean"):
         mae = np.abs(predictions[name] - predictions["actual"]).mean()
         assert metrics["baselines"][name]["overall"]["mae"] == pytest.approx(mae, rel=1e-5)
     values = case.train["load"].to_numpy(np.float64)
@@ -162,3 +170,25 @@ def test_a_unit_for_a_column_that_is_no_target_is_warned_about(evaluated, caplog
         metrics = accumulator.metrics(statistics, PERIOD, {"lod": "kW"})
     assert metrics["units"] == {"load": "original units"}
     assert "evaluation.units names ['lod'], not among the targets ['load']" in caplog.text
+
+
+def test_drift_extends_the_line_through_the_values_lag_apart():
+    from lstm_pipeline.errors import ModelSpecError
+    from lstm_pipeline.evaluation.baselines import check_drift_lag, drift
+
+    inputs = np.array([0.0, 1, 2, 4, 7])[None, :, None]  # one window, one target
+    # lag 2: through 2 (two steps before the end) and 7, slope 2.5 per step
+    np.testing.assert_allclose(drift(inputs, [0], np.array([1, 2, 3]), 2)[0, :, 0], [9.5, 12, 14.5])
+    with pytest.raises(ModelSpecError, match="drift_lag 5: .* between 1 and .* = 4"):
+        check_drift_lag(5, 5)
+
+
+def test_mase_keeps_its_own_period(evaluated, tiny_model):
+    case, daily, _ = evaluated
+    result, predictions = evaluate(case, tiny_model, mase_period=1)
+    values = case.train["load"].to_numpy(np.float64)
+    scale = np.abs(np.diff(values)).mean()  # the in-sample one-step naive MAE
+    assert result.metrics["mase_period"] == 1 and daily.metrics["mase_period"] == PERIOD
+    assert result.metrics["mase_scale"]["load"] == pytest.approx(scale, rel=1e-5)
+    model_mae = np.abs(predictions["predicted"] - predictions["actual"]).mean()
+    assert result.metrics["model"]["overall"]["mase"] == pytest.approx(model_mae / scale, rel=1e-5)

@@ -37,6 +37,7 @@ def test_the_default_settings_pass():
 def test_every_problem_is_listed_in_one_error_with_path_value_and_what_is_allowed():
     bad = parameters(
         evaluation__seasonal_period=100000,
+        evaluation__drift_lag=168,
         planning__steps=0,
         normalisation__scaler="zscore",
     )
@@ -52,6 +53,7 @@ def test_every_problem_is_listed_in_one_error_with_path_value_and_what_is_allowe
         for p in listed
     )
     assert any(p.startswith("training.tbptt.enabled = True:") and "'windows'" in p for p in listed)
+    assert any(p.startswith("evaluation.drift_lag = 168:") and "167" in p for p in listed)
     assert "nothing was run" in str(error.value)
 
 

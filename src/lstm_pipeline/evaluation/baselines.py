@@ -3,7 +3,10 @@
 For a window whose last input step is u, horizon step k (0-based) targets u + d with
 d = 1 + offset + k. Persistence repeats the last observed value y[u]. Seasonal naive repeats
 the value one or more whole periods earlier: y[u + d - period * ceil(d / period)], which
-lies inside the window when input_length >= period. The train mean is a constant.
+lies inside the window when input_length >= period (the last observed season repeats where
+the horizon is longer than the period). Drift extends the line through y[u - lag] and y[u]:
+y[u] + d * (y[u] - y[u - lag]) / lag. The train mean is a constant. None reads a value
+after the forecast origin u.
 """
 
 import numpy as np
@@ -32,6 +35,24 @@ def persistence(inputs: np.ndarray, target_features: list[int], horizon: int) ->
 def seasonal_naive(inputs: np.ndarray, target_features: list[int], positions) -> np.ndarray:
     """(windows, horizon, targets): the value a whole number of periods earlier."""
     return inputs[:, positions][:, :, target_features]
+
+
+def check_drift_lag(input_length: int, lag: int) -> None:
+    """Raises :class:`ModelSpecError` when the drift's ``lag`` reaches before the window."""
+    if not 1 <= lag <= input_length - 1:
+        raise ModelSpecError(
+            f"evaluation.drift_lag {lag}: the drift baseline draws its line through the "
+            f"value {lag} steps before the last input, so it must be between 1 and "
+            f"windowing.input_length - 1 = {input_length - 1}."
+        )
+
+
+def drift(inputs: np.ndarray, target_features: list[int], steps: np.ndarray, lag: int):
+    """(windows, horizon, targets): the line through the values ``lag`` steps apart at the
+    window's end, extended ``steps`` (d of each horizon step) ahead."""
+    last = inputs[:, -1, target_features]
+    slope = (last - inputs[:, -1 - lag, target_features]) / lag
+    return last[:, None, :] + steps[None, :, None] * slope[:, None, :]
 
 
 def target_feature_index(feature_columns: list[str], target_columns: list[str]) -> list[int]:

@@ -26,6 +26,7 @@ COLOURS = {
     "model": "tab:blue",
     "persistence": "tab:orange",
     "seasonal_naive": "tab:green",
+    "drift": "tab:purple",
     "train_mean": "tab:grey",
 }
 # the evaluation_plots folder, beside report.md (conf/base/catalog.yml): the report links into it

@@ -18,6 +18,8 @@ import pyarrow as pa
 
 from lstm_pipeline.evaluation.baselines import (
     baseline_positions,
+    check_drift_lag,
+    drift,
     persistence,
     seasonal_naive,
     target_feature_index,
@@ -72,6 +74,7 @@ class PredictionJob:
     train_series: object  # a ParquetSeries: the train split, for the train mean
     seasonal_period: int
     batch_size: int = 512
+    drift_lag: int | None = None  # None: the whole input window (input_length - 1)
     lineage: dict | None = None  # which run made the predictions (set by the lineage hook)
 
     def __post_init__(self) -> None:
@@ -81,6 +84,9 @@ class PredictionJob:
         self._positions = baseline_positions(
             m.input_length, m.horizon, m.offset, self.seasonal_period
         )
+        self.drift_lag = self.drift_lag or m.input_length - 1
+        check_drift_lag(m.input_length, self.drift_lag)
+        self._steps = 1 + m.offset + np.arange(m.horizon)  # d of each horizon step
 
     def blocks(self) -> Iterator[ForecastBlock]:
         """Forecast blocks in the test windows' reading order, one per batch."""
@@ -107,6 +113,7 @@ class PredictionJob:
             "model": np.asarray(self.model.predict_on_batch(inputs), np.float64),
             "persistence": persistence(inputs, self._target_inputs, horizon),
             "seasonal_naive": seasonal_naive(inputs, self._target_inputs, self._positions),
+            "drift": drift(inputs, self._target_inputs, self._steps, self.drift_lag),
         }
         forecasts = {k: self.scaler.inverse_transform(v, self.targets) for k, v in scaled.items()}
         original_actual = self.scaler.inverse_transform(actual, self.targets)

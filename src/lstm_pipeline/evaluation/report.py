@@ -65,8 +65,9 @@ def markdown_report(metrics: dict, training_history: dict, model_summary: dict) 
         "# Evaluation report",
         "",
         f"Test split: {metrics['windows']:,} windows; metrics in original units ({units}). "
-        f"MASE divides by the in-sample seasonal-naive MAE of the train split (period "
-        f"{metrics['seasonal_period']}).",
+        f"MASE divides by the in-sample naive MAE of the train split at lag "
+        f"{metrics.get('mase_period', metrics['seasonal_period'])} (its own period, "
+        f"`evaluation.mase_period`).",
         "",
         *(line for target in targets for line in target_section(metrics, target)),
         *training_lines(training_history, model_summary),

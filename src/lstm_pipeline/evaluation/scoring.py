@@ -143,6 +143,7 @@ def score_predictions(
     train_series,
     *,
     seasonal_period: int,
+    mase_period: int | None = None,
     units: Mapping[str, str] | None = None,
     batch_size: int = 512,
     sample_windows: int = 4,
@@ -151,7 +152,8 @@ def score_predictions(
     seed: int = 0,
 ) -> Evaluation:
     """Metrics and plot samples of a predictions table (a :class:`PredictionsTable`) of
-    the windows in ``shards``, streamed ``batch_size`` windows at a time.
+    the windows in ``shards``, streamed ``batch_size`` windows at a time. MASE divides by
+    the train split's in-sample naive MAE at lag ``mase_period`` (None: seasonal_period).
 
     Raises:
         GenerationMismatchError: the table does not hold one row per window, step and
@@ -161,7 +163,8 @@ def score_predictions(
     m = shards.manifest
     targets, horizon = list(m.target_columns), m.horizon
     _check_table_matches(predictions, shards, horizon * len(targets))
-    train = train_statistics(train_series, scaler, targets, seasonal_period)
+    mase_period = mase_period or seasonal_period
+    train = train_statistics(train_series, scaler, targets, mase_period)
     accumulator = MetricsAccumulator(targets, horizon, scaler)
     collector = SampleCollector(
         m.windows_total,
@@ -175,6 +178,7 @@ def score_predictions(
         accumulator.update(block)
         collector.update(block)
     metrics = accumulator.metrics(train, seasonal_period, units or {})
+    metrics["mase_period"] = mase_period
     check_storage_resolution(metrics, scaler)
     histories = window_histories(shards, collector.picks, batch_size, scaler, targets)
     return Evaluation(metrics, collector.samples(targets, histories))

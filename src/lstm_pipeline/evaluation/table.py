@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-BASELINES = ("persistence", "seasonal_naive", "train_mean")
+BASELINES = ("persistence", "seasonal_naive", "drift", "train_mean")
 FORECASTERS = ("model", *BASELINES)
 FORECAST_COLUMNS = {"model": "predicted", **{name: name for name in BASELINES}}
 LINEAGE_KEY = b"lstm_pipeline.lineage"

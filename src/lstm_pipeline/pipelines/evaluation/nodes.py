@@ -44,6 +44,7 @@ def _forecast_job(model, test_shards, scaler, train_series, evaluation: Evaluati
         train_series,
         seasonal_period=evaluation.seasonal_period,
         batch_size=evaluation.batch_size,
+        drift_lag=evaluation.drift_lag,
     )
 
 
@@ -72,6 +73,7 @@ def _score_forecast(predictions, test_shards, scaler, splits, evaluation) -> Eva
         Scaler(scaler),
         splits[0],
         seasonal_period=evaluation.seasonal_period,
+        mase_period=evaluation.mase_period,
         units=evaluation.units,
         batch_size=evaluation.batch_size,
         sample_windows=evaluation.sample_windows,

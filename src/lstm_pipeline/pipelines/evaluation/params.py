@@ -14,6 +14,18 @@ class EvaluationParams(StrictModel):
     seasonal_period: int = Field(
         default=24, ge=1, description="forecast: steps per season (24 hours)"
     )
+    drift_lag: int | None = Field(
+        default=None,
+        ge=1,
+        description="forecast: the drift baseline's line runs through the last input and "
+        "the value this many steps before it; null: the first input (input_length - 1)",
+    )
+    mase_period: int | None = Field(
+        default=None,
+        ge=1,
+        description="forecast: MASE's scale, the train split's in-sample naive MAE at this "
+        "lag; null: seasonal_period",
+    )
     batch_size: int = Field(
         default=512, ge=1, description="windows (forecast) or cases (classification) at a time"
     )
