@@ -225,3 +225,7 @@ def test_a_split_file_named_otherwise_is_refused_naming_the_convention(split, tm
     settings = check_windows_fit(train, train, train, WindowingParams(**SMALL), "forecast")
     with pytest.raises(WindowingError, match=r"holdout.parquet'.*train_series, val_series"):
         windowing_job(ParquetSeries(renamed), settings)
+    with pytest.raises(WindowingError, match=r"holdout.parquet'.*train_series, val_series"):
+        check_windows_fit(
+            train, train, ParquetSeries(renamed), WindowingParams(**SMALL), "forecast"
+        )

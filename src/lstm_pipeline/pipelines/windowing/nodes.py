@@ -94,6 +94,7 @@ def _check_forecast_splits(splits: dict, params: WindowingParams) -> None:
     off (no rows: normalisation makes one only on purpose)."""
     for name, series in splits.items():
         _require_series(series, name)
+        _split_of(series)  # a renamed split file fails here, before any shards are written
     in_order = list(splits.values())
     splits = {  # val and test as their jobs will read them (after the rows before them)
         name: _with_context(series, tuple(in_order[:i]), params)
