@@ -26,6 +26,7 @@ from lstm_pipeline.ingest.cleaning import (
     trim_target_edges,
 )
 from lstm_pipeline.ingest.reading import RawTable
+from lstm_pipeline.timegrid import TimeGrid
 
 MINUTE = pd.Timedelta("1min")
 
@@ -80,7 +81,7 @@ def test_regularise_inserts_absent_timestamps_as_missing():
 def test_irregular_spacing_is_an_error_that_suggests_resampling():
     result, _ = order_and_deduplicate(table([0, 1, 2, 3.5], [1, 2, 3, 4]), "error")
     with pytest.raises(IrregularSpacingError, match=r"ingestion.resample.frequency"):
-        regularise(result, MINUTE)
+        regularise(result, TimeGrid(MINUTE))
 
 
 def test_missing_runs():

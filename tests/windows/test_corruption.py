@@ -130,7 +130,7 @@ def test_an_edited_target_index_alone_is_refused_naming_manifest_and_field(folde
         ({"horizon": 4, "shapes__targets": [4, 1]}, "horizon"),
         ({"offset": 3}, "offset"),
         ({"stride": 1}, "stride"),
-        ({"step_ns": 60_000_000_000}, "step_ns"),
+        ({"frequency": "17min"}, "frequency"),
     ],
 )
 def test_a_consistently_edited_manifest_is_refused_by_the_shards_own_attributes(

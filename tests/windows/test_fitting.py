@@ -1,6 +1,7 @@
 """The no-window check: windows counted per run of complete rows, streaming, against an oracle."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from lstm_pipeline.windows.fitting import scan_runs
@@ -58,3 +59,55 @@ def test_rows_all_missing_leave_no_run():
     values = np.full((50, 2), np.nan, np.float32)
     scanner = scan_runs([(np.arange(50, dtype=np.int64), values)], WindowSpec(4, 1))
     assert scanner.windows == 0 and scanner.longest == []
+
+
+def oracle_runs_in_time(stamps, complete, step) -> list[tuple[int, int]]:
+    """Runs of complete rows each one ``step`` after the row before, one row at a time."""
+    runs, start = [], None
+    for row, ok in enumerate(complete):
+        joined = row > 0 and stamps[row] - stamps[row - 1] == step and complete[row - 1]
+        if start is not None and not (ok and joined):
+            runs.append((start, row - start))
+            start = None
+        if ok and start is None:
+            start = row
+    if start is not None:
+        runs.append((start, len(complete) - start))
+    return runs
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_windows_never_span_rows_dropped_by_ingestion(seed):
+    """long_gaps: drop removes rows: a jump in time ends a run as a missing row does."""
+    from lstm_pipeline.timegrid import TimeGrid
+
+    spec = WindowSpec(20, 5, offset=1, stride=3)
+    values, batches = gappy_batches(seed)
+    keep = np.random.default_rng(seed).random(len(values)) > 0.01  # about 30 rows dropped
+    stamps = np.concatenate([s for s, _ in batches])[keep]
+    values = values[keep]
+    bounds = np.linspace(0, len(values), 9).astype(int)
+    kept = [(stamps[a:b], values[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    runs = oracle_runs_in_time(stamps, ~np.isnan(values).any(axis=1), HOUR)
+    windows = sum(len(range(0, length - spec.span + 1, spec.stride)) for _, length in runs)
+    stats = SegmentStats()
+    segments = list(iter_segments(iter(kept), spec, 64, stats, TimeGrid("h")))
+    assert stats.windows == windows and stats.time_jumps == (np.diff(stamps) != HOUR).sum()
+    starts = {int(stamps[start]): length for start, length in runs}
+    for segment in segments:  # each segment lies in one run
+        run_start = max(s for s in starts if s <= segment.start_ns)
+        end = segment.start_ns + (len(segment.values) - 1) * HOUR
+        assert end <= run_start + (starts[run_start] - 1) * HOUR
+
+
+def test_a_missing_month_splits_monthly_windows():
+    from lstm_pipeline.timegrid import TimeGrid
+
+    months = pd.date_range("1949-01-01", periods=30, freq="MS").delete(12)
+    stamps = months.as_unit("ns").asi8
+    values = np.arange(len(stamps), dtype=np.float32)[:, None]
+    stats = SegmentStats()
+    spec = WindowSpec(6, 2)
+    segments = list(iter_segments([(stamps, values)], spec, 64, stats, TimeGrid("MS")))
+    assert stats.windows == (12 - 8 + 1) + (17 - 8 + 1) and stats.time_jumps == 1
+    assert [pd.Timestamp(s.start_ns) for s in segments] == [months[0], months[12]]

@@ -124,4 +124,7 @@ class PredictionJob:
 def window_end_ns(shards) -> np.ndarray:
     """Timestamp (ns) of the last input step of every window, in reading order."""
     m = shards.manifest
-    return shards.window_start_ns() + (m.input_length - 1) * m.step_ns
+    starts = shards.window_start_ns()
+    if not m.grid.is_calendar:
+        return starts + (m.input_length - 1) * m.grid.step_ns
+    return np.array([m.grid.advance(int(s), [m.input_length - 1])[0] for s in starts], np.int64)

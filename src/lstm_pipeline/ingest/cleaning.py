@@ -22,6 +22,7 @@ from lstm_pipeline.errors import (
 )
 from lstm_pipeline.ingest.reading import RawTable
 from lstm_pipeline.parameters import StrictModel
+from lstm_pipeline.timegrid import TimeGrid, infer_grid, pandas_frequency
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ def positive_duration(value: str) -> str:
 
 
 Duration = Annotated[str, AfterValidator(positive_duration)]
+Frequency = Annotated[str, AfterValidator(pandas_frequency)]
 
 
 class MissingSpec(StrictModel):
@@ -78,7 +80,7 @@ class MissingSpec(StrictModel):
 class ResampleSpec(StrictModel):
     """Aggregate onto a coarser grid: one aggregation for all, or one per column."""
 
-    frequency: Duration
+    frequency: Frequency
     aggregation: Aggregation = "mean"
     per_column: dict[str, Aggregation] = Field(
         description="aggregation of the columns that differ from 'aggregation'; {} for none"
@@ -178,37 +180,44 @@ def _resolve_duplicates(frame: pd.DataFrame, policy: DuplicatePolicy) -> pd.Data
     return frame[~frame.index.duplicated(keep=policy)]
 
 
-def infer_frequency(index: pd.DatetimeIndex) -> pd.Timedelta:
-    """The most common spacing between consecutive timestamps.
-
-    Raises :class:`IrregularSpacingError` with fewer than two timestamps.
-    """
-    if len(index) < 2:
-        raise IrregularSpacingError("At least two timestamps are needed to infer a frequency.")
-    steps = np.diff(_nanoseconds(index))
-    values, counts = np.unique(steps, return_counts=True)
-    return pd.Timedelta(int(values[np.argmax(counts)]), unit="ns")
-
-
-def regularise(frame: pd.DataFrame, frequency: pd.Timedelta) -> tuple[pd.DataFrame, dict]:
-    """Put ``frame`` on a complete grid of ``frequency``; absent timestamps become NaN rows.
-
-    Raises :class:`IrregularSpacingError` when some spacing is not a whole number of steps.
-    """
-    steps = np.diff(_nanoseconds(frame.index))
-    off_grid = np.flatnonzero(steps % frequency.value != 0)
-    if len(off_grid):
-        at = frame.index[off_grid[0] + 1]
+def infer_frequency(index: pd.DatetimeIndex) -> TimeGrid:
+    """The grid of ``index``: its most common spacing, or a calendar frequency (monthly,
+    weekly...) pandas finds. Raises :class:`IrregularSpacingError` when neither fits."""
+    try:
+        return infer_grid(index)
+    except ValueError as exc:
         raise IrregularSpacingError(
-            f"Timestamps are irregular: {len(off_grid)} interval(s) are not a multiple of "
-            f"{frequency} (first at {at}). Declare 'ingestion.resample.frequency' to resample "
-            f"onto a regular grid, or 'ingestion.frequency' if the inferred one is wrong."
+            f"Cannot infer the time step: {exc}. Declare 'ingestion.frequency' (e.g. 1h, D, "
+            f"W-SUN, MS), or 'ingestion.resample.frequency' to resample onto a regular grid."
+        ) from exc
+
+
+def regularise(frame: pd.DataFrame, grid: TimeGrid) -> tuple[pd.DataFrame, dict]:
+    """Put ``frame`` on a complete ``grid``; absent timestamps become NaN rows.
+
+    Raises :class:`IrregularSpacingError` when some timestamp is not on the grid.
+    """
+    stamps = _nanoseconds(frame.index)
+    full = _full_grid(grid, stamps)
+    off_grid = np.flatnonzero(~np.isin(stamps, full))
+    if len(off_grid):
+        at = frame.index[off_grid[0]]
+        raise IrregularSpacingError(
+            f"Timestamps are irregular: {len(off_grid)} timestamp(s) are not on the "
+            f"'{grid.frequency}' grid from {frame.index[0]} (first: {at}). Declare "
+            f"'ingestion.resample.frequency' to resample onto a regular grid, or "
+            f"'ingestion.frequency' if the inferred one is wrong."
         )
-    grid = pd.date_range(frame.index[0], frame.index[-1], freq=frequency, name="timestamp")
-    inserted = len(grid) - len(frame)
+    inserted = len(full) - len(frame)
     if inserted:
-        frame = frame.reindex(grid)
-    return frame, {"frequency": _freq_text(frequency), "missing_timestamps_inserted": inserted}
+        frame = frame.reindex(pd.DatetimeIndex(full.astype("datetime64[ns]"), name="timestamp"))
+    return frame, {"frequency": grid.frequency, "missing_timestamps_inserted": inserted}
+
+
+def _full_grid(grid: TimeGrid, stamps: np.ndarray) -> np.ndarray:
+    if not grid.is_on_grid(int(stamps[0])):
+        return np.empty(0, np.int64)  # every stamp is off the grid
+    return grid.range(int(stamps[0]), end_ns=int(stamps[-1]))
 
 
 def missing_runs(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -397,18 +406,20 @@ def resample(
     per_column: Mapping[str, Aggregation],
     *,
     strict: bool,
+    native: TimeGrid | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Aggregate onto a coarser regular grid, one aggregation per column.
 
-    ``strict`` (for data already on a regular grid) makes a bucket NaN when any of its rows
-    is missing, so a sum over a half-missing hour is never reported as a full hour. Returns
+    ``strict`` (for data already on a regular grid, ``native``; None infers it) makes a
+    bucket NaN when any of its rows is missing, so a sum over a half-missing hour is never
+    reported as a full hour, and drops the edge buckets the data only partly covers. Returns
     the resampled float32 frame and a report (frequency, aggregation per column, strict).
     """
     for method in (aggregation, *per_column.values()):
         _check_choice(method, Aggregation, "aggregation")
-    target = pd.Timedelta(frequency)
+    target = TimeGrid(frequency)
     how = {c: per_column.get(c, aggregation) for c in frame.columns}
-    bins = frame.resample(target, label="left", closed="left")
+    bins = frame.resample(target.offset, label="left", closed="left")
     parts = {}
     for column, method in how.items():
         grouped = bins[column]
@@ -416,29 +427,29 @@ def resample(
     result = pd.DataFrame(parts).astype(np.float32)
     result.index.name = "timestamp"
     if strict:
-        complete = bins.size() == round(target / _spacing(frame.index))
-        has_missing = frame.isna().resample(target, label="left", closed="left").sum() > 0
-        result = result.mask(has_missing)
-        result = result[complete.reindex(result.index, fill_value=False).to_numpy()]
-    return result, {"frequency": _freq_text(target), "aggregation": how, "strict": strict}
+        native = native or infer_grid(frame.index)
+        result = _complete_buckets(frame, result, bins.size(), target, native)
+    return result, {"frequency": target.frequency, "aggregation": how, "strict": strict}
 
 
-def _spacing(index: pd.DatetimeIndex) -> pd.Timedelta:
-    return pd.Timedelta(int(np.median(np.diff(_nanoseconds(index)))), unit="ns")
+def _complete_buckets(frame, result, sizes: pd.Series, target: TimeGrid, native: TimeGrid):
+    """``result`` without the buckets only partly covered by ``frame``'s ``native`` grid
+    (the edges), NaN where a bucket holds a missing row: a sum over half an hour is never
+    reported as a full hour."""
+    if not len(result):
+        return result
+    first, last = result.index[0], result.index[-1] + target.offset
+    full = pd.date_range(first, last, freq=native.offset, inclusive="left")
+    expected = pd.Series(1, index=full).resample(target.offset, label="left", closed="left")
+    complete = sizes == expected.size().reindex(sizes.index, fill_value=-1).to_numpy()
+    has_missing = frame.isna().resample(target.offset, label="left", closed="left").sum() > 0
+    result = result.mask(has_missing)
+    return result[complete.reindex(result.index, fill_value=False).to_numpy()]
 
 
 def _nanoseconds(index: pd.DatetimeIndex) -> np.ndarray:
     # pandas 3 keeps s/ms/us resolutions; spacing arithmetic below is in nanoseconds
     return index.as_unit("ns").asi8
-
-
-def steps_in(duration: str, frequency: pd.Timedelta) -> int:
-    """How many grid steps of ``frequency`` fit in ``duration`` ('60min', '1D')."""
-    return int(pd.Timedelta(duration) // frequency)
-
-
-def _freq_text(freq: pd.Timedelta) -> str:
-    return pd.tseries.frequencies.to_offset(freq).freqstr
 
 
 def column_summary(frame: pd.DataFrame, columns: Sequence[str]) -> dict:

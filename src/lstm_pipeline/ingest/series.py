@@ -29,11 +29,11 @@ from lstm_pipeline.ingest.cleaning import (
     order_and_deduplicate,
     regularise,
     resample,
-    steps_in,
     trim_target_edges,
 )
 from lstm_pipeline.ingest.reading import read_raw_files
 from lstm_pipeline.ingest.timestamps import TimestampSpec
+from lstm_pipeline.timegrid import TimeGrid
 
 logger = logging.getLogger(__name__)
 
@@ -98,8 +98,8 @@ def make_regular_series(
     and per-column ranges). Raises :class:`IrregularSpacingError` for irregular timestamps
     without ``resampling``, and :class:`MissingDataError` where ``missing`` forbids a gap.
     """
-    native = pd.Timedelta(frequency) if frequency else infer_frequency(raw_series.index)
     try:
+        native = TimeGrid(frequency) if frequency else infer_frequency(raw_series.index)
         gridded, grid_report = regularise(raw_series, native)
     except IrregularSpacingError:
         if resampling is None:
@@ -108,7 +108,7 @@ def make_regular_series(
     series, fill_report = _fill(gridded, native, missing, read_report["targets"])
     resample_report = None
     if resampling is not None:
-        series, resample_report = _resample(series, resampling, strict=True)
+        series, resample_report = _resample(series, resampling, native=native)
     steps = {"grid": grid_report, "fill": fill_report, "resample": resample_report}
     return _finish(series, read_report, steps, on_grid=True)
 
@@ -117,8 +117,8 @@ def _resample_irregular(
     raw_series: pd.DataFrame, read_report: dict, missing: MissingSpec, resampling: ResampleSpec
 ) -> tuple[pd.DataFrame, dict]:
     logger.warning("Irregular timestamps: resampling to %s before filling", resampling.frequency)
-    coarse, resample_report = _resample(raw_series, resampling, strict=False)
-    target = pd.Timedelta(resampling.frequency)
+    coarse, resample_report = _resample(raw_series, resampling, native=None)
+    target = TimeGrid(resampling.frequency)
     gridded, grid_report = regularise(coarse, target)
     series, fill_report = _fill(gridded, target, missing, read_report["targets"])
     steps = {"grid": grid_report, "fill": fill_report, "resample": resample_report}
@@ -126,7 +126,7 @@ def _resample_irregular(
 
 
 def _fill(
-    frame: pd.DataFrame, frequency: pd.Timedelta, missing: MissingSpec, targets: list[str]
+    frame: pd.DataFrame, grid: TimeGrid, missing: MissingSpec, targets: list[str]
 ) -> tuple[pd.DataFrame, dict]:
     """Trim the target's missing edges (if asked), then fill short gaps."""
     trimmed = None
@@ -135,8 +135,8 @@ def _fill(
     filled, report = fill_missing(
         frame,
         policy=missing.policy,
-        max_gap_steps=steps_in(missing.max_gap, frequency),
-        period_steps=steps_in(missing.period, frequency) if missing.period else None,
+        max_gap_steps=grid.steps_in(missing.max_gap),
+        period_steps=grid.steps_in(missing.period) if missing.period else None,
         long_gaps=missing.long_gaps,
         fill_value=missing.fill_value,
     )
@@ -144,14 +144,16 @@ def _fill(
 
 
 def _resample(
-    frame: pd.DataFrame, resampling: ResampleSpec, *, strict: bool
+    frame: pd.DataFrame, resampling: ResampleSpec, *, native: TimeGrid | None
 ) -> tuple[pd.DataFrame, dict]:
+    """Strict (missing rows make a bucket missing) when the ``native`` grid is known."""
     return resample(
         frame,
         resampling.frequency,
         resampling.aggregation,
         resampling.per_column,
-        strict=strict,
+        strict=native is not None,
+        native=native,
     )
 
 
@@ -180,6 +182,7 @@ def _finish(
         "resample": resampled,
         "columns": column_summary(series, series.columns),
     }
+    series.attrs["frequency"] = report["frequency"]["output"]  # read by the later stages
     logger.info(
         "series: %d rows x %d columns, %s to %s, %d long gap(s)",
         len(series),

@@ -29,7 +29,7 @@ class WithContext(SeriesSource):
 
     def __init__(self, split, earlier: Sequence, rows: int) -> None:
         self.split = split
-        self.columns, self.step_ns = split.columns, split.step_ns
+        self.columns, self.grid = split.columns, split.grid
         self.path, self.name = split.path, split.name
         self._stamps, self._values = _tail([s for s in earlier if s.num_rows], split.columns, rows)
         if len(self._stamps) and not self._ends_just_before(split):
@@ -51,7 +51,9 @@ class WithContext(SeriesSource):
 
     def _ends_just_before(self, split) -> bool:
         first_stamps, _ = next(iter(split.batches(split.columns[:1])))
-        return int(self._stamps[-1]) + split.step_ns == int(first_stamps[0])
+        if split.grid is None:  # a one-row file that recorded no frequency
+            return False
+        return bool(split.grid.follows(first_stamps[:1], int(self._stamps[-1]))[0])
 
 
 def _tail(sources: Sequence, columns: Sequence[str], rows: int) -> tuple[np.ndarray, np.ndarray]:

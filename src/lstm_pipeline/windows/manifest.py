@@ -17,10 +17,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from lstm_pipeline.errors import ShardIntegrityError
+from lstm_pipeline.timegrid import TimeGrid
 from lstm_pipeline.windows.choices import Compression, Format, SequenceLayout, WindowLayout
 
 MANIFEST = "manifest.json"
-SHARD_ATTRIBUTES_VERSION = 1
+SHARD_ATTRIBUTES_VERSION = 2  # 2: the time step as a pandas frequency
 # what every shard records of its manifest (plus its own file name and the lineage generation)
 SHARD_ATTRIBUTE_KEYS = (
     "layout",
@@ -33,7 +34,7 @@ SHARD_ATTRIBUTE_KEYS = (
     "horizon",
     "offset",
     "stride",
-    "step_ns",
+    "frequency",
 )
 # what every shard of labelled sequences (layout "sequences") records of its manifest
 SEQUENCE_ATTRIBUTE_KEYS = ("layout", "task", "feature_columns", "classes")
@@ -74,11 +75,16 @@ class Manifest(BaseModel):
     horizon: int
     offset: int
     stride: int
-    step_ns: int
+    frequency: str | None  # the time step, a pandas frequency ('h', 'MS'); None: unknown
+    # (a split of under two rows that recorded none: it holds no window)
     windows_total: int
     shapes: dict[str, list[int]]
     shards: list[ShardInfo]
     segments: list[list[int]]  # [shard, start_ns, rows, windows] per segment (segments layout)
+
+    @property
+    def grid(self) -> TimeGrid:
+        return TimeGrid(self.frequency)
 
 
 class CaseShardInfo(BaseModel):

@@ -243,9 +243,9 @@ class ShardSet:
     def window_start_ns(self) -> np.ndarray:
         """Start timestamp (ns) of every window, in stored order (unshuffled reading order)."""
         m = self.manifest
-        step = m.stride * m.step_ns
         if m.layout == "segments":
-            parts = [start + np.arange(w, dtype=np.int64) * step for _, start, _, w in m.segments]
+            grid, stride = m.grid, m.stride
+            parts = [grid.advance(start, stride * np.arange(w)) for _, start, _, w in m.segments]
             return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
         starts = [item[2] for item in self.iter_items(range(len(m.shards)), 1)]
         return np.concatenate(starts) if starts else np.empty(0, dtype=np.int64)

@@ -3,7 +3,8 @@
 Overlapping windows are never stored one by one (window 1440 at stride 1 would multiply the
 data 1440 times). A segment is a run of consecutive rows; consecutive segments overlap by
 ``span - stride`` rows so that every window lies inside exactly one of them. Rows with a
-missing value (gaps kept by ingestion) end a run: no window ever covers one.
+missing value (gaps kept by ingestion) end a run, and so does a jump in time (rows dropped
+by ingestion): no window ever covers a gap.
 
 Example:
     >>> stats = SegmentStats()
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lstm_pipeline.timegrid import TimeGrid
 from lstm_pipeline.windows.spec import WindowSpec
 
 
@@ -35,6 +37,7 @@ class SegmentStats:
     missing_rows: int = 0  # rows with a missing value: never inside a window
     dropped_rows: int = 0  # complete rows covered by no window (short runs, run tails)
     dropped_partial_windows: int = 0  # stride positions whose window ran past a run's end
+    time_jumps: int = 0  # places where a row is not one time step after the row before
     windows: int = 0
     rows_stored: int = 0
     segments: int = 0
@@ -50,13 +53,14 @@ def iter_segments(
     spec: WindowSpec,
     segment_rows: int,
     stats: SegmentStats,
+    grid: TimeGrid | None = None,
 ) -> Iterator[Segment]:
     """Yield segments from ``batches`` of (timestamps ns, values) in time order; ``stats``
-    fill in as the iterator runs.
+    fill in as the iterator runs. With the series' ``grid``, a jump in time ends a run.
 
     Memory: one batch plus one segment, whatever the length of the series.
     """
-    segmenter = Segmenter(spec, segment_rows, stats)
+    segmenter = Segmenter(spec, segment_rows, stats, grid)
     for stamps, values in batches:
         yield from segmenter.feed(stamps, values)
     yield from segmenter.finish()
@@ -69,8 +73,11 @@ class Segmenter:
     the run's length and windows so far, for the drop counts in ``stats``.
     """
 
-    def __init__(self, spec: WindowSpec, segment_rows: int, stats: SegmentStats) -> None:
-        self.spec, self.stats = spec, stats
+    def __init__(
+        self, spec: WindowSpec, segment_rows: int, stats: SegmentStats, grid: TimeGrid | None
+    ) -> None:
+        self.spec, self.stats, self.grid = spec, stats, grid
+        self._last_stamp: int | None = None
         self.per_segment = segment_windows_for(spec, segment_rows)
         self.full_rows = spec.rows_for(self.per_segment)
         self._values: list[np.ndarray] = []
@@ -80,18 +87,29 @@ class Segmenter:
         self._run_windows = 0
 
     def feed(self, stamps: np.ndarray, values: np.ndarray) -> Iterator[Segment]:
-        """The segments one batch completes. A row with a missing value ends the run."""
+        """The segments one batch completes. A row with a missing value ends the run (and
+        is skipped); a row after a jump in time starts a new one."""
         self.stats.rows_in += len(values)
-        cuts = np.flatnonzero(np.isnan(values).any(axis=1))
-        self.stats.missing_rows += len(cuts)
+        missing = np.isnan(values).any(axis=1)
+        jumps = self._jumps(stamps)
+        self.stats.missing_rows += int(missing.sum())
+        self.stats.time_jumps += int(jumps.sum())
         begin = 0
-        for cut in [*cuts.tolist(), len(values)]:
+        for cut in [*np.flatnonzero(missing | jumps).tolist(), len(values)]:
             if cut > begin:  # the piece before the cut continues the run
                 self._buffer(stamps[begin:cut], values[begin:cut])
             if cut < len(values):
                 yield from self._flush(final=True)
-            begin = cut + 1
+            begin = cut + 1 if cut < len(values) and missing[cut] else cut
         yield from self._flush(final=False)
+
+    def _jumps(self, stamps: np.ndarray) -> np.ndarray:
+        """True where a row is not one step after the row before (across batches too)."""
+        if self.grid is None or not len(stamps):
+            return np.zeros(len(stamps), dtype=bool)
+        follows = self.grid.follows(stamps, self._last_stamp)
+        self._last_stamp = int(stamps[-1])
+        return ~follows
 
     def finish(self) -> Iterator[Segment]:
         """The last segment(s), once the stream has ended."""

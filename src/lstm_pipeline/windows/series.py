@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from lstm_pipeline.timegrid import TimeGrid, infer_grid
 from lstm_pipeline.windows.writing import SeriesSource
 
 BATCH_ROWS = 65_536
@@ -27,15 +28,29 @@ class ParquetSeries(SeriesSource):
         self.columns = [n for n in schema.names if n != self.index_column]
         self.num_rows = self._file.metadata.num_rows
         self.name = self.path.name.split(".")[0]
-        first = self._file.read_row_group(0, columns=[self.index_column]).column(0)
-        stamps = first.to_numpy().astype("datetime64[ns]").view(np.int64)
-        self.step_ns = int(stamps[1] - stamps[0]) if len(stamps) > 1 else 0
+        recorded = self._attrs().get("frequency")
+        self.grid = TimeGrid(recorded) if recorded else self._inferred_frequency()
 
     @property
     def lineage(self) -> dict | None:
         """Which run made this file (pandas keeps a DataFrame's ``attrs`` in the metadata)."""
+        return self._attrs().get("lineage")
+
+    def _attrs(self) -> dict:
         attributes = (self._file.schema_arrow.metadata or {}).get(b"PANDAS_ATTRS")
-        return json.loads(attributes).get("lineage") if attributes else None
+        return json.loads(attributes) if attributes else {}
+
+    def _inferred_frequency(self) -> TimeGrid | None:
+        """A file without a recorded frequency (written by hand): its first row group's;
+        None for fewer than two rows (nothing to window, nothing to infer from)."""
+        if self.num_rows < 2:
+            return None
+        first = self._file.read_row_group(0, columns=[self.index_column]).column(0)
+        stamps = pd.DatetimeIndex(first.to_numpy().astype("datetime64[ns]"))
+        try:
+            return infer_grid(stamps)
+        except ValueError as exc:
+            raise ValueError(f"'{self.path}' records no frequency, and {exc}") from exc
 
     def __repr__(self) -> str:
         return f"ParquetSeries('{self.path}', {self.num_rows} rows x {self.columns})"

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from lstm_pipeline.errors import WindowingError
+from lstm_pipeline.timegrid import TimeGrid
 from lstm_pipeline.windows.reader import ShardSet
 
 
@@ -39,7 +40,7 @@ class StreamLayout:
             )
         self.shard_set, self.chunk_length, self.streams = shard_set, chunk_length, streams
         self.lookahead = m.offset + m.horizon
-        self._new_rows = _new_rows_per_segment(m.segments, m.step_ns)
+        self._new_rows = _new_rows_per_segment(m.segments, m.grid)
         self._first_row = np.concatenate([[0], np.cumsum([n for _, n in self._new_rows])])
         self.total_rows = int(self._first_row[-1])
         self.stream_rows = self.total_rows // streams
@@ -105,15 +106,15 @@ class StreamLayout:
             yield values
 
 
-def _new_rows_per_segment(segments, step_ns: int) -> list[tuple[int, int]]:
+def _new_rows_per_segment(segments, grid: TimeGrid) -> list[tuple[int, int]]:
     """(rows to skip, rows to keep) per segment: consecutive segments overlap."""
     result, previous_end = [], None
     for _, start_ns, rows, _ in segments:
         overlap = 0
         if previous_end is not None and start_ns < previous_end:
-            overlap = (previous_end - start_ns) // step_ns
+            overlap = grid.steps_between(start_ns, previous_end)
         result.append((int(overlap), int(rows - overlap)))
-        previous_end = start_ns + rows * step_ns
+        previous_end = int(grid.advance(start_ns, [rows])[0])
     return result
 
 

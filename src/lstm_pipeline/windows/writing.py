@@ -16,6 +16,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from lstm_pipeline.errors import WindowingError
+from lstm_pipeline.timegrid import TimeGrid
 from lstm_pipeline.windows.cutting import SegmentWindows
 from lstm_pipeline.windows.fitting import require_windows
 from lstm_pipeline.windows.manifest import sha256_of, write_manifest
@@ -33,7 +34,7 @@ class SeriesSource:
 
     columns: list[str]
     num_rows: int
-    step_ns: int
+    grid: TimeGrid | None  # the time step (None: under two rows and none recorded)
 
     def batches(self, columns: Sequence[str]) -> Iterable[tuple[np.ndarray, np.ndarray]]:
         """(timestamps ns, float32 values in ``columns`` order) per batch, in time order."""
@@ -94,7 +95,7 @@ class WindowingJob(ShardJob):
         bar = {"desc": f"windowing {self._name(folder)}", "unit": "rows", "disable": None}
         with tqdm(total=self.source.num_rows, **bar) as progress:
             batches = _counted(self.source.batches(manifest["columns"]), progress)
-            segments = iter_segments(batches, self.spec, segment_rows, stats)
+            segments = iter_segments(batches, self.spec, segment_rows, stats, self.source.grid)
             shards, table = write_shards(segments, folder, manifest, self.shard_mb)
         if not stats.windows and not self.allow_empty:
             self._refuse_empty()
@@ -122,7 +123,7 @@ class WindowingJob(ShardJob):
             "horizon": spec.horizon,
             "offset": spec.offset,
             "stride": spec.stride,
-            "step_ns": self.source.step_ns,
+            "frequency": self.source.grid.frequency if self.source.grid else None,
             "shapes": {
                 "inputs": [spec.input_length, len(self.features)],
                 "targets": [spec.horizon, len(self.targets)],
@@ -164,6 +165,7 @@ def _summary(stats: SegmentStats, shards: list, table: list, manifest: dict, sec
         "missing_rows_skipped": stats.missing_rows,
         "dropped_rows": stats.dropped_rows,
         "dropped_partial_windows": stats.dropped_partial_windows,
+        "time_jumps": stats.time_jumps,
         "array_bytes": stats.rows_in * columns * 4,
         "bytes_on_disk": sum(s["bytes"] for s in shards),
         "values_stored": stored_rows * (columns if manifest["layout"] == "segments" else 1),
@@ -206,6 +208,7 @@ class ShardWriter:
         )
         self.shards: list[dict] = []
         self.table: list[list[int]] = []
+        self._grid = TimeGrid(manifest["frequency"]) if manifest["frequency"] else None
         self._writer, self._path, self._written = None, None, 0
 
     def add(self, segment: Segment) -> None:
@@ -242,7 +245,7 @@ class ShardWriter:
         for begin in range(0, segment.windows, WINDOW_BLOCK):
             numbers = np.arange(begin, min(begin + WINDOW_BLOCK, segment.windows))
             inputs, targets = windows.take(numbers)
-            starts = segment.start_ns + numbers * spec.stride * m["step_ns"]
+            starts = self._grid.advance(segment.start_ns, numbers * spec.stride)
             self._writer.add_windows(inputs, targets, starts)
             self._written += inputs.nbytes + targets.nbytes
 

@@ -3,7 +3,7 @@
 Classification has no setting of its own: its baselines (majority class, 1-NN Euclidean)
 have none, and only ``batch_size`` applies to it."""
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from lstm_pipeline.parameters import StrictModel
 
@@ -36,8 +36,14 @@ class EvaluationParams(StrictModel):
     residual_sample: int = Field(
         default=50_000, ge=100, description="forecast: residuals kept for the histogram"
     )
-    units: dict[str, str] = Field(
+    units: dict[str, str | None] = Field(
         default={"Global_active_power": "kW"},
         description="unit label per target, in the report and on plot axes; a target "
-        "without one says 'original units'",
+        "without one says 'original units'; null drops a unit inherited from conf/base",
     )
+
+    @field_validator("units")
+    @classmethod
+    def _drop_null_units(cls, units: dict) -> dict:
+        # environments merge softly: null is how one removes conf/base's entry
+        return {name: unit for name, unit in units.items() if unit is not None}

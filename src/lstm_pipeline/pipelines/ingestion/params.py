@@ -11,7 +11,7 @@ place they are set. Every other default here equals the value in conf/base.
 
 from pydantic import Field, model_validator
 
-from lstm_pipeline.ingest.cleaning import DuplicatePolicy, Duration, MissingSpec, ResampleSpec
+from lstm_pipeline.ingest.cleaning import DuplicatePolicy, Frequency, MissingSpec, ResampleSpec
 from lstm_pipeline.ingest.labelled.read import LabelledSpec
 from lstm_pipeline.ingest.timestamps import TimestampSpec
 from lstm_pipeline.parameters import StrictModel
@@ -31,7 +31,9 @@ class IngestionParams(StrictModel):
     missing_markers: list[str] = Field(description="text that means 'missing'")
     missing: MissingSpec = Field(default_factory=MissingSpec)
     duplicates: DuplicatePolicy = "error"
-    frequency: Duration | None = Field(default=None, description="native spacing; null infers")
+    frequency: Frequency | None = Field(
+        default=None, description="native step, a pandas frequency (1h, D, W-SUN, MS); null infers"
+    )
     resample: ResampleSpec | None = Field(description="null keeps the native grid")
     chunk_rows: int = Field(default=250_000, gt=0)
     csv_options: dict = Field(description="extra pandas.read_csv arguments; {} for none")

@@ -68,8 +68,13 @@ def _fit_on_cases(series: pd.DataFrame, split_ranges: dict, params: Normalisatio
 
 
 def _scale_rows(series: pd.DataFrame, split_ranges: dict, scaler: dict) -> tuple:
-    transform = Scaler(scaler).transform
-    return tuple(transform(take(series, split_ranges, name)) for name in SPLITS)
+    """Each split scaled, carrying the series' frequency (windowing reads it)."""
+    transform, splits = Scaler(scaler).transform, []
+    for name in SPLITS:
+        part = transform(take(series, split_ranges, name))
+        part.attrs = {"frequency": series.attrs.get("frequency")}
+        splits.append(part)
+    return tuple(splits)
 
 
 def _scale_cases(series: pd.DataFrame, split_ranges: dict, scaler: dict) -> tuple:

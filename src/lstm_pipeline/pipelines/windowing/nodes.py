@@ -154,7 +154,7 @@ def _forecast_record(shard_sets: dict[str, ShardSet]) -> dict:
         "horizon": m.horizon,
         "offset": m.offset,
         "stride": m.stride,
-        "step_ns": m.step_ns,
+        "frequency": m.frequency,
         "feature_columns": list(m.feature_columns),
         "target_columns": list(m.target_columns),
         "shapes": m.shapes,
