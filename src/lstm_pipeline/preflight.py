@@ -85,19 +85,6 @@ def validate_models(parameters: dict) -> tuple[dict, list[str]]:
     return models, problems
 
 
-def check_seasonal_period(run: RunSettings) -> None:
-    windows, evaluation = run.windows(), run.models.get("evaluation")
-    if not run.runs("evaluation") or windows is None or evaluation is None:
-        return
-    if evaluation.seasonal_period > windows["input_length"]:
-        run.problems.append(
-            f"evaluation.seasonal_period = {evaluation.seasonal_period}: the seasonal-naive "
-            f"baseline copies the value one season back from inside the input window, so it "
-            f"must be at most windowing.input_length = {windows['input_length']}"
-            f"{windows['from']}"
-        )
-
-
 def check_drift_lag(run: RunSettings) -> None:
     windows, evaluation = run.windows(), run.models.get("evaluation")
     if not run.runs("evaluation") or windows is None or evaluation is None:
@@ -252,7 +239,6 @@ def check_class_weight_labels(run: RunSettings) -> None:
 
 # checks that concern one task only, and those that concern both
 FORECAST_CHECKS = (
-    check_seasonal_period,
     check_drift_lag,
     check_truncated_bptt,
     check_hierarchical_chunks,

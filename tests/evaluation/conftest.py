@@ -28,6 +28,11 @@ class Case:
     train_series: ParquetSeries
     folder: Path
 
+    @property
+    def splits(self) -> tuple[ParquetSeries, ParquetSeries]:
+        """Train and test, the history seasonal naive reads back through."""
+        return self.train_series, ParquetSeries(self.folder / "test.parquet")
+
 
 def raw_series(spikes: dict[int, float] | None = None) -> pd.DataFrame:
     """700 hourly rows of a daily sine plus noise (load) and noise (temp); row 600 is 0."""

@@ -15,7 +15,7 @@ from tests.evaluation.conftest import PERIOD, H, L, make_case, raw_series
 
 def evaluate(case, model, batch_size=16, **kwargs):
     """Run the job into a Parquet file, then score that file, as the pipeline does."""
-    job = PredictionJob(model, case.shards, case.scaler, case.train_series, PERIOD, batch_size)
+    job = PredictionJob(model, case.shards, case.scaler, case.splits, PERIOD, batch_size)
     path = case.folder / "predictions.parquet"
     write_predictions(path, job.tables())
     table = PredictionsTable(path)

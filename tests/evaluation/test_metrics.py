@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_pipeline.evaluation.baselines import baseline_positions, seasonal_naive
+from lstm_pipeline.evaluation.history import TargetHistory
 from lstm_pipeline.evaluation.metrics import ForecastErrors, seasonal_naive_scale
 from tests.conftest import REPO
 
@@ -36,21 +36,15 @@ def test_seasonal_naive_scale_skips_missing_pairs():
     assert seasonal_naive_scale(values, 2) == (6.0, 2)
 
 
-def test_seasonal_positions_repeat_the_last_season():
-    # input 12, period 12, horizon 36: step k copies input position k % 12
-    positions = baseline_positions(12, 36, 0, 12)
-    np.testing.assert_array_equal(positions, np.tile(np.arange(12), 3))
-    with pytest.raises(Exception, match="input_length >= 24"):
-        baseline_positions(12, 6, 0, 24)
-
-
 def test_airline_seasonal_naive_mape_through_the_project_code(tmp_path):
     """../shared/data/README.md: seasonal naive over the last 36 months, fitted on the first
     108, gives MAPE 0.13189."""
     from lstm_pipeline import make_dataset
+    from lstm_pipeline.evaluation.predicting import window_end_ns
     from lstm_pipeline.ingest.cleaning import order_and_deduplicate
     from lstm_pipeline.ingest.reading import TimestampSpec, read_raw_files
     from lstm_pipeline.scaling.split import split_by_timestamps, take
+    from lstm_pipeline.windows.reader import ShardSet
     from lstm_pipeline.windows.series import ParquetSeries
     from lstm_pipeline.windows.spec import WindowSpec
     from lstm_pipeline.windows.writing import WindowingJob
@@ -79,8 +73,10 @@ def test_airline_seasonal_naive_mape_through_the_project_code(tmp_path):
         fmt="hdf5",
         layout="windows",
     ).write(tmp_path / "shards")
-    inputs, actual = next(iter(make_dataset(tmp_path / "shards", 1, shuffle=False)))
-    forecast = seasonal_naive(inputs.numpy(), [0], baseline_positions(12, 36, 0, 12))
+    _, actual = next(iter(make_dataset(tmp_path / "shards", 1, shuffle=False)))
+    history = TargetHistory([ParquetSeries(path)], ["Passengers"])
+    ends = window_end_ns(ShardSet(tmp_path / "shards"))
+    forecast = history.seasonal_naive(ends, np.arange(1, 37), 12)
     errors = ForecastErrors(36, 1)
     errors.update(actual.numpy(), forecast)
     assert errors.summary(np.ones(1))["mape"] == pytest.approx(0.13189, abs=5e-6)

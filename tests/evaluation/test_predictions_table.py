@@ -7,7 +7,7 @@ import pytest
 from kedro.io import DatasetError
 
 from lstm_pipeline.datasets import StreamedParquetDataset
-from lstm_pipeline.errors import GenerationMismatchError
+from lstm_pipeline.errors import GenerationMismatchError, ModelSpecError
 from lstm_pipeline.evaluation.predicting import PredictionJob
 from lstm_pipeline.evaluation.record import evaluation_record
 from lstm_pipeline.evaluation.table import (
@@ -62,7 +62,7 @@ def case(tmp_path_factory):
 def test_the_dataset_runs_the_job_atomically_and_keeps_its_lineage(case, tiny_model, tmp_path):
     target = tmp_path / "out" / "predictions.parquet"
     dataset = StreamedParquetDataset(str(target))
-    job = PredictionJob(tiny_model, case.shards, case.scaler, case.train_series, PERIOD, 64)
+    job = PredictionJob(tiny_model, case.shards, case.scaler, case.splits, PERIOD, 64)
     job.lineage = {"stage": "evaluation", "generation": "abc123"}
     dataset.save(job)
     loaded = dataset.load()
@@ -75,7 +75,7 @@ def test_the_dataset_runs_the_job_atomically_and_keeps_its_lineage(case, tiny_mo
             yield next(super().tables())
             raise RuntimeError("killed mid-way")
 
-    failing = Failing(tiny_model, case.shards, case.scaler, case.train_series, PERIOD, 64)
+    failing = Failing(tiny_model, case.shards, case.scaler, case.splits, PERIOD, 64)
     with pytest.raises(DatasetError, match="killed mid-way"):
         dataset.save(failing)
     assert target.read_bytes() == before  # the previous table, untouched
@@ -84,9 +84,9 @@ def test_the_dataset_runs_the_job_atomically_and_keeps_its_lineage(case, tiny_mo
     assert frame.attrs["lineage"] == job.lineage and len(frame) == loaded.num_rows
 
 
-def test_a_bad_seasonal_period_fails_when_the_job_is_made(case, tiny_model):
-    with pytest.raises(Exception, match="input_length >= 48"):
-        PredictionJob(tiny_model, case.shards, case.scaler, case.train_series, 48)
+def test_a_seasonal_period_reaching_before_the_series_fails_when_the_job_is_made(case, tiny_model):
+    with pytest.raises(ModelSpecError, match="seasonal_period 600 reaches before the series"):
+        PredictionJob(tiny_model, case.shards, case.scaler, case.splits, 600)
 
 
 def test_the_record_summarises_and_refuses_a_table_of_another_run():

@@ -36,7 +36,6 @@ def test_the_default_settings_pass():
 
 def test_every_problem_is_listed_in_one_error_with_path_value_and_what_is_allowed():
     bad = parameters(
-        evaluation__seasonal_period=100000,
         evaluation__drift_lag=168,
         planning__steps=0,
         normalisation__scaler="zscore",
@@ -48,10 +47,6 @@ def test_every_problem_is_listed_in_one_error_with_path_value_and_what_is_allowe
     listed = problems(error.value)
     assert any(p.startswith("planning.steps = 0: Input should be greater") for p in listed)
     assert any(p.startswith("normalisation.scaler = 'zscore': Input should be") for p in listed)
-    assert any(
-        p.startswith("evaluation.seasonal_period = 100000:") and "at most" in p and "168" in p
-        for p in listed
-    )
     assert any(p.startswith("training.tbptt.enabled = True:") and "'windows'" in p for p in listed)
     assert any(p.startswith("evaluation.drift_lag = 168:") and "167" in p for p in listed)
     assert "nothing was run" in str(error.value)
@@ -65,9 +60,9 @@ def test_cross_stage_checks_read_the_stored_record_when_windowing_does_not_run()
         "splits": {"train": {"windows": 100}},
     }
     stored = {"windowing_record": record}.get
-    preflight(parameters(evaluation__seasonal_period=24), {"evaluation"}, stored)
-    with pytest.raises(PreflightError, match=r"at most windowing.input_length = 24 \(stored"):
-        preflight(parameters(evaluation__seasonal_period=48), {"evaluation"}, stored)
+    preflight(parameters(evaluation__drift_lag=23), {"evaluation"}, stored)
+    with pytest.raises(PreflightError, match=r"windowing.input_length - 1 = 23 \(stored"):
+        preflight(parameters(evaluation__drift_lag=48), {"evaluation"}, stored)
     with pytest.raises(PreflightError, match="larger than the 100 windows"):
         preflight(parameters(training__batch_size=256), {"training"}, stored)
 
@@ -103,10 +98,10 @@ def test_a_kedro_run_with_a_bad_setting_stops_within_seconds_and_writes_nothing(
     from tests.conftest import run_kedro
 
     started = time.monotonic()
-    result = run_kedro(project, "--params", "evaluation.seasonal_period=100000")
+    result = run_kedro(project, "--params", "evaluation.drift_lag=100000")
     output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "PreflightError" in output and "evaluation.seasonal_period = 100000" in output
+    assert "PreflightError" in output and "evaluation.drift_lag = 100000" in output
     assert time.monotonic() - started < 30
     written = [p for p in (project / "data").rglob("*") if p.is_file()]
     assert [p.name for p in written] == ["household_power_14days.csv.xz"]
@@ -121,8 +116,8 @@ def test_the_task_must_be_known_and_match_the_stored_record():
 
 
 def test_classification_skips_the_forecasting_window_checks_and_checks_its_own():
-    # a seasonal period longer than the input window means nothing to a classifier
-    classify = parameters(task="classification", evaluation__seasonal_period=100000)
+    # a drift lag longer than the input window means nothing to a classifier
+    classify = parameters(task="classification", evaluation__drift_lag=100000)
     preflight(classify, EVERYTHING, nothing_stored)
     classify["training"]["tbptt"] = {"enabled": True}
     with pytest.raises(PreflightError, match="training.tbptt.enabled = True: truncated BPTT"):

@@ -5,9 +5,12 @@ import pandas as pd
 import pytest
 
 from lstm_pipeline.errors import ColumnNotFoundError, SettingsError, WindowingError
+from lstm_pipeline.pipelines.evaluation.params import EvaluationParams
 from lstm_pipeline.pipelines.windowing.nodes import check_windows_fit, windowing_job
 from lstm_pipeline.pipelines.windowing.params import WindowingParams
 from lstm_pipeline.windows.series import ParquetSeries
+
+ANY_SEASON = EvaluationParams(seasonal_period=1)  # these splits are not a protocol
 
 
 @pytest.fixture
@@ -22,6 +25,7 @@ def test_plan_describes_the_job(series):
         series,
         WindowingParams(input_length=48, horizon=12, targets=["y"]),
         "forecast",
+        ANY_SEASON,
     )
     job = windowing_job(series, settings)
     assert job.layout == "segments" and job.columns == ["a", "b", "y"]
@@ -40,7 +44,7 @@ def test_layout_auto_stores_windows_once_they_no_longer_overlap():
 def test_window_longer_than_the_split_is_refused(series):
     params = WindowingParams(input_length=1990, horizon=24, targets=["y"])
     with pytest.raises(WindowingError, match=r"2014 rows, more than the 2000 rows.*input_length"):
-        check_windows_fit(series, series, series, params, "forecast")
+        check_windows_fit(series, series, series, params, "forecast", ANY_SEASON)
 
 
 def test_unknown_target_is_named_with_the_columns_there_are(series):
@@ -93,7 +97,7 @@ def test_a_split_with_rows_enough_but_no_complete_window_is_refused_naming_its_s
     monkeypatch.setattr(ParquetSeries, "batches", lambda self, c: batches(self, c, 100))
     monkeypatch.setattr(ParquetSeries, "to_pandas", None)  # never the whole split
     with pytest.raises(WindowingError) as caught:
-        check_windows_fit(series, val, series, WindowingParams(**SMALL), "forecast")
+        check_windows_fit(series, val, series, WindowingParams(**SMALL), "forecast", ANY_SEASON)
     message = str(caught.value)
     assert f"'{val.path}' (val_series) has 400 rows but not one complete window" in message
     assert "needs 30 consecutive rows with no missing value in ['a', 'b', 'y']" in message
@@ -110,13 +114,13 @@ def test_a_split_with_every_row_missing_a_value_is_refused(series, tmp_path):
     frame.to_parquet(tmp_path / "test_series.parquet")
     test = ParquetSeries(tmp_path / "test_series.parquet")
     with pytest.raises(WindowingError, match=r"\(test_series\).*every one of its rows has a"):
-        check_windows_fit(series, series, test, WindowingParams(**SMALL), "forecast")
+        check_windows_fit(series, series, test, WindowingParams(**SMALL), "forecast", ANY_SEASON)
 
 
 def test_gaps_in_a_column_that_is_not_windowed_do_not_count(series, tmp_path):
     val = gappy_split(tmp_path, column="b")
     params = WindowingParams(**SMALL, features=["a", "y"])
-    settings = check_windows_fit(series, val, series, params, "forecast")
+    settings = check_windows_fit(series, val, series, params, "forecast", ANY_SEASON)
     assert settings["features"] == ["a", "y"]
 
 
@@ -130,7 +134,7 @@ def test_each_split_can_have_its_own_stride(split, tmp_path):
     shutil.copy(path, test_path)
     train, test = ParquetSeries(path), ParquetSeries(test_path)
     params = WindowingParams(**SMALL, stride={"train": 1, "test": 7})
-    settings = check_windows_fit(train, train, test, params, "forecast")
+    settings = check_windows_fit(train, train, test, params, "forecast", ANY_SEASON)
     jobs = {"train": windowing_job(train, settings), "test": windowing_job(test, settings)}
     assert jobs["train"].spec.stride == 1 and jobs["test"].spec.stride == 7
     span = 24 + 6
@@ -183,7 +187,7 @@ def test_test_windows_take_their_inputs_from_before_the_boundary(split, tmp_path
     _, frame = split
     splits = three_splits(frame, tmp_path)
     params = WindowingParams(**SMALL, split_context=context)
-    settings = check_windows_fit(*splits.values(), params, "forecast")
+    settings = check_windows_fit(*splits.values(), params, "forecast", ANY_SEASON)
     job = windowing_job(splits["test"], settings, splits["train"], splits["val"])
     inputs, targets, _ = first_windows(job, tmp_path / "test_shards")
     values = frame[["a", "b", "y"]].to_numpy()
@@ -200,7 +204,7 @@ def test_test_windows_take_their_inputs_from_before_the_boundary(split, tmp_path
 def test_without_validation_the_test_context_comes_from_train(split, tmp_path):
     _, frame = split
     splits = three_splits(frame, tmp_path, rows=(1700, 0, 300))
-    settings = check_windows_fit(*splits.values(), WindowingParams(**SMALL), "forecast")
+    settings = check_windows_fit(*splits.values(), WindowingParams(**SMALL), "forecast", ANY_SEASON)
     job = windowing_job(splits["test"], settings, splits["train"], splits["val"])
     inputs, _, _ = first_windows(job, tmp_path / "test_shards")
     np.testing.assert_array_equal(inputs[0], frame[["a", "b", "y"]].to_numpy()[1676:1700])
@@ -222,10 +226,12 @@ def test_a_split_file_named_otherwise_is_refused_naming_the_convention(split, tm
     renamed = tmp_path / "holdout.parquet"
     shutil.copy(split[0], renamed)
     train = ParquetSeries(split[0])
-    settings = check_windows_fit(train, train, train, WindowingParams(**SMALL), "forecast")
+    settings = check_windows_fit(
+        train, train, train, WindowingParams(**SMALL), "forecast", ANY_SEASON
+    )
     with pytest.raises(WindowingError, match=r"holdout.parquet'.*train_series, val_series"):
         windowing_job(ParquetSeries(renamed), settings)
     with pytest.raises(WindowingError, match=r"holdout.parquet'.*train_series, val_series"):
         check_windows_fit(
-            train, train, ParquetSeries(renamed), WindowingParams(**SMALL), "forecast"
+            train, train, ParquetSeries(renamed), WindowingParams(**SMALL), "forecast", ANY_SEASON
         )

@@ -1,12 +1,10 @@
 """Naive forecasts computed from the very windows the model sees.
 
 For a window whose last input step is u, horizon step k (0-based) targets u + d with
-d = 1 + offset + k. Persistence repeats the last observed value y[u]. Seasonal naive repeats
-the value one or more whole periods earlier: y[u + d - period * ceil(d / period)], which
-lies inside the window when input_length >= period (the last observed season repeats where
-the horizon is longer than the period). Drift extends the line through y[u - lag] and y[u]:
-y[u] + d * (y[u] - y[u - lag]) / lag. The train mean is a constant. None reads a value
-after the forecast origin u.
+d = 1 + offset + k. Persistence repeats the last observed value y[u]. Drift extends the line
+through y[u - lag] and y[u]: y[u] + d * (y[u] - y[u - lag]) / lag. The train mean is a
+constant. Seasonal naive reads further back than the window: see
+:mod:`lstm_pipeline.evaluation.history`. None reads a value after the forecast origin u.
 """
 
 import numpy as np
@@ -14,27 +12,10 @@ import numpy as np
 from lstm_pipeline.errors import ModelSpecError
 
 
-def baseline_positions(input_length: int, horizon: int, offset: int, period: int) -> np.ndarray:
-    """Input positions the seasonal-naive forecast of each horizon step copies."""
-    d = 1 + offset + np.arange(horizon)
-    positions = input_length - 1 + d - period * np.ceil(d / period).astype(int)
-    if positions.min() < 0:
-        raise ModelSpecError(
-            f"evaluation.seasonal_period {period} reaches before the window: it needs "
-            f"windowing.input_length >= {period} (it is {input_length})."
-        )
-    return positions
-
-
 def persistence(inputs: np.ndarray, target_features: list[int], horizon: int) -> np.ndarray:
     """(windows, horizon, targets): the last observed target value, repeated."""
     last = inputs[:, -1, target_features]
     return np.repeat(last[:, None, :], horizon, axis=1)
-
-
-def seasonal_naive(inputs: np.ndarray, target_features: list[int], positions) -> np.ndarray:
-    """(windows, horizon, targets): the value a whole number of periods earlier."""
-    return inputs[:, positions][:, :, target_features]
 
 
 def check_drift_lag(input_length: int, lag: int) -> None:

@@ -17,13 +17,12 @@ import numpy as np
 import pyarrow as pa
 
 from lstm_pipeline.evaluation.baselines import (
-    baseline_positions,
     check_drift_lag,
     drift,
     persistence,
-    seasonal_naive,
     target_feature_index,
 )
+from lstm_pipeline.evaluation.history import TargetHistory
 from lstm_pipeline.evaluation.metrics import seasonal_naive_scale
 from lstm_pipeline.evaluation.table import ForecastBlock, block_to_table
 from lstm_pipeline.scaling.scaler import Scaler
@@ -64,14 +63,16 @@ def train_statistics(train_series, scaler: Scaler, targets: Sequence[str], perio
 class PredictionJob:
     """The model's and the baselines' forecasts of every test window, run when saved.
 
-    Settings are checked when the job is made (seasonal period against the window, targets
-    among the features), so a bad one fails before any prediction.
+    Settings are checked when the job is made (seasonal period against the series, drift lag
+    against the window, targets among the features), so a bad one fails before any
+    prediction.
     """
 
     model: object = field(repr=False)
     shards: object  # a ShardSet: the test windows
     scaler: Scaler = field(repr=False)
-    train_series: object  # a ParquetSeries: the train split, for the train mean
+    splits: Sequence  # ParquetSeries in time order, train first: the train mean comes from
+    # train, seasonal naive reads back through all of them
     seasonal_period: int
     batch_size: int = 512
     drift_lag: int | None = None  # None: the whole input window (input_length - 1)
@@ -81,19 +82,19 @@ class PredictionJob:
         m = self.shards.manifest
         self.targets = list(m.target_columns)
         self._target_inputs = target_feature_index(list(m.feature_columns), self.targets)
-        self._positions = baseline_positions(
-            m.input_length, m.horizon, m.offset, self.seasonal_period
-        )
         self.drift_lag = self.drift_lag or m.input_length - 1
         check_drift_lag(m.input_length, self.drift_lag)
         self._steps = 1 + m.offset + np.arange(m.horizon)  # d of each horizon step
+        self._history = TargetHistory(self.splits, self.targets)
+        self._ends = window_end_ns(self.shards)
+        self._history.seasonal_naive(self._ends[:1], self._steps, self.seasonal_period)
 
     def blocks(self) -> Iterator[ForecastBlock]:
         """Forecast blocks in the test windows' reading order, one per batch."""
         from lstm_pipeline.windows.reader import make_dataset, named_shard_errors
 
-        train = train_statistics(self.train_series, self.scaler, self.targets, self.seasonal_period)
-        ends = window_end_ns(self.shards)
+        train = train_statistics(self.splits[0], self.scaler, self.targets, self.seasonal_period)
+        ends = self._ends
         first = 0
         with named_shard_errors():
             for batch_inputs, actual in make_dataset(self.shards, self.batch_size, shuffle=False):
@@ -112,7 +113,7 @@ class PredictionJob:
         scaled = {
             "model": np.asarray(self.model.predict_on_batch(inputs), np.float64),
             "persistence": persistence(inputs, self._target_inputs, horizon),
-            "seasonal_naive": seasonal_naive(inputs, self._target_inputs, self._positions),
+            "seasonal_naive": self._history.seasonal_naive(ends, self._steps, self.seasonal_period),
             "drift": drift(inputs, self._target_inputs, self._steps, self.drift_lag),
         }
         forecasts = {k: self.scaler.inverse_transform(v, self.targets) for k, v in scaled.items()}

@@ -36,26 +36,34 @@ def for_task(functions: dict, task: str):
     return functions[task]
 
 
-def _forecast_job(model, test_shards, scaler, train_series, evaluation: EvaluationParams):
+def _forecast_job(model, test_shards, scaler, splits, evaluation: EvaluationParams):
     return PredictionJob(
         model,
         test_shards,
         Scaler(scaler),
-        train_series,
+        splits,
         seasonal_period=evaluation.seasonal_period,
         batch_size=evaluation.batch_size,
         drift_lag=evaluation.drift_lag,
     )
 
 
-def _class_predictions(model, test_shards, scaler, train_series, evaluation: EvaluationParams):
+def _class_predictions(model, test_shards, scaler, splits, evaluation: EvaluationParams):
     return predict_cases(model, test_shards, evaluation.batch_size)
 
 
 def predict_test_split(
-    model, test_shards, scaler: dict, train_series, evaluation: EvaluationParams, task: Task
+    model,
+    test_shards,
+    scaler: dict,
+    train_series,
+    val_series,
+    test_series,
+    evaluation: EvaluationParams,
+    task: Task,
 ):
-    """The model's (and, forecasting, the naive baselines') predictions of every test case.
+    """The model's (and, forecasting, the naive baselines') predictions of every test case;
+    the splits in time order are the history seasonal naive reads back through.
 
     Returns:
         forecast: a :class:`PredictionJob` that the ``predictions`` dataset runs, streaming,
@@ -63,7 +71,7 @@ def predict_test_split(
         case, true and predicted label, a probability per class).
     """
     predict = for_task({"forecast": _forecast_job, "classification": _class_predictions}, task)
-    return predict(model, test_shards, scaler, train_series, evaluation)
+    return predict(model, test_shards, scaler, (train_series, val_series, test_series), evaluation)
 
 
 def _score_forecast(predictions, test_shards, scaler, splits, evaluation) -> Evaluation:

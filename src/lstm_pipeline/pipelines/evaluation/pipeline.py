@@ -23,7 +23,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 predict_test_split,
-                inputs=["model", *TEST_INPUTS, *SETTINGS],
+                inputs=["model", *TEST_INPUTS, "val_series", "test_series", *SETTINGS],
                 outputs="predictions",
                 name="predict_test_split",
                 tags=["tensorflow"],

@@ -8,6 +8,8 @@ the task's library function up in a small table.
 import logging
 
 from lstm_pipeline.errors import SettingsError, WindowingError
+from lstm_pipeline.evaluation.history import check_seasonal_history
+from lstm_pipeline.pipelines.evaluation.params import EvaluationParams
 from lstm_pipeline.pipelines.windowing.params import WindowingParams
 from lstm_pipeline.task import TASKS
 from lstm_pipeline.windows import labelled
@@ -21,13 +23,18 @@ from lstm_pipeline.windows.writing import ShardJob, WindowingJob, stored_columns
 logger = logging.getLogger(__name__)
 
 
-def check_windows_fit(train, val, test, params: WindowingParams, task: str) -> dict:
-    """Check every split before any is written, so that a bad setting replaces no shards.
+def check_windows_fit(
+    train, val, test, params: WindowingParams, task: str, evaluation: EvaluationParams
+) -> dict:
+    """Check every split before any is written, so that a bad setting replaces no shards
+    (and, forecasting, that the test split has the history its seasonal-naive baseline
+    reads back through, before anything trains).
 
     Args:
         train, val, test: the normalised splits (ParquetSeries, or ParquetSequences for
             classification).
         params: the windowing parameters. task: ``params:task``.
+        evaluation: the evaluation parameters (forecast: ``seasonal_period``).
 
     Returns:
         The checked settings with the ``task``, persisted for the per-split nodes (which
@@ -37,8 +44,27 @@ def check_windows_fit(train, val, test, params: WindowingParams, task: str) -> d
         ColumnNotFoundError, WindowingError: naming the split at fault (forecasting: a
             split without one complete window; classification: no train or test case).
     """
-    _lookup(_FIT_CHECKS, task)({"train": train, "val": val, "test": test}, params)
+    splits = {"train": train, "val": val, "test": test}
+    _lookup(_FIT_CHECKS, task)(splits, params)
+    if task == "forecast":
+        _check_seasonal_history(splits, params, evaluation.seasonal_period)
     return {**params.model_dump(), "task": task}
+
+
+def _check_seasonal_history(splits: dict, params: WindowingParams, lag: int) -> None:
+    """The first test target needs ``lag`` steps of series before it (seasonal naive reads
+    back through the earlier splits, so a year-ago lag needs a year before the test)."""
+    train, test = splits["train"], splits["test"]
+    windowed = _with_context(test, (train, splits["val"]), params)
+    grid, need = train.grid, params.input_length + params.offset
+    first_target = int(grid.advance(_first_stamp(windowed), [need])[0])
+    steps = grid.steps_between(_first_stamp(train), first_target)
+    check_seasonal_history(steps, lag, f"'{test.path}'")
+
+
+def _first_stamp(series) -> int:
+    stamps, _ = next(iter(series.batches(series.columns[:1])))
+    return int(stamps[0])
 
 
 def _with_context(series: ParquetSeries, earlier: tuple, params: WindowingParams):

@@ -17,7 +17,13 @@ def create_pipeline(**kwargs) -> Pipeline:
     """Check all splits, window each, then write the stage record."""
     check = Node(
         check_windows_fit,
-        inputs=[*(f"{split}_series" for split in SPLITS), "params:windowing", "params:task"],
+        # params:evaluation: the test split must hold the history seasonal naive reads
+        inputs=[
+            *(f"{split}_series" for split in SPLITS),
+            "params:windowing",
+            "params:task",
+            "params:evaluation",
+        ],
         outputs="windowing_settings",
         name="check_windows_fit",
     )
