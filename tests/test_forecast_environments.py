@@ -3,19 +3,23 @@
 import json
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from tests.conftest import REPO, new_project, run_in_process
 
 
+def project_with(tmp_path, raw_folder: str):
+    """A throw-away project holding the bundled raw folder ``raw_folder``."""
+    project = new_project(tmp_path)
+    shutil.copytree(REPO / "data" / "01_raw" / raw_folder, project / "data" / "01_raw" / raw_folder)
+    return project
+
+
 @pytest.fixture
 def airline_project(tmp_path):
-    project = new_project(tmp_path)
-    raw = project / "data" / "01_raw" / "airline"
-    raw.mkdir(parents=True)
-    shutil.copy(REPO / "data" / "01_raw" / "airline" / "Airline.csv", raw / "Airline.csv")
-    return project
+    return project_with(tmp_path, "airline")
 
 
 def test_airline_runs_monthly_and_reproduces_the_published_seasonal_naive_mape(airline_project):
@@ -38,3 +42,32 @@ def test_airline_runs_monthly_and_reproduces_the_published_seasonal_naive_mape(a
     metrics = json.loads((out / "08_reporting" / "metrics.json").read_text())
     mape = metrics["baselines"]["seasonal_naive"]["overall"]["mape"]
     assert mape == pytest.approx(0.13189, abs=5e-6)
+
+
+def test_seattle_weather_takes_date_parts_and_a_text_category(tmp_path):
+    """`kedro run -e seattle_weather`: the date from year/month/day columns, the weather
+    text one-hot encoded on the train split's categories, weekly test windows, and seasonal
+    naive the same day a year earlier (checked against pandas' own time shift)."""
+    project = project_with(tmp_path, "seattle_weather")
+    run_in_process(project, params={"training": {"epochs": 1}}, env="seattle_weather")
+    out = project / "data" / "seattle_weather"
+    ingestion = json.loads((out / "08_reporting" / "ingestion_report.json").read_text())
+    assert ingestion["categories"] == {"weather": ["drizzle", "rain", "sun", "snow", "fog"]}
+    assert ingestion["frequency"]["output"] == "D"
+    test = pd.read_parquet(out / "04_feature" / "test_series.parquet")
+    weather = ["drizzle", "fog", "rain", "snow", "sun", "other"]
+    assert [c for c in test.columns if c.startswith("weather=")] == [
+        f"weather={w}" for w in weather
+    ]
+    report = json.loads((out / "08_reporting" / "normalisation_report.json").read_text())
+    assert report["splits"]["test"] == {"rows": 365, "unseen_categories": {"weather": {}}}
+    predictions = pd.read_parquet(out / "07_model_output" / "predictions.parquet")
+    ends = sorted(set(predictions["window_end"]))
+    assert len(ends) == 52 and ends[0] == pd.Timestamp("2014-12-31")
+    assert all(b - a == pd.Timedelta(days=7) for a, b in zip(ends, ends[1:], strict=False))
+    raw = pd.read_csv(project / "data" / "01_raw" / "seattle_weather" / "seattle_weather.csv")
+    days = pd.to_datetime(raw[["year", "month", "day"]])
+    year_ago = pd.Series(raw["temp_max"].to_numpy(), index=days).shift(365, freq="D")
+    target_days = predictions["window_end"] + pd.to_timedelta(predictions["horizon_step"], "D")
+    expected = year_ago.reindex(target_days).to_numpy()
+    np.testing.assert_allclose(predictions["seasonal_naive"], expected, atol=1e-4)

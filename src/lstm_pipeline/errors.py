@@ -29,6 +29,10 @@ class MissingDataError(LstmPipelineError):
     """Missing values the configured policy does not allow (all-missing column, policy `error`)."""
 
 
+class UnseenCategoryError(LstmPipelineError):
+    """A category absent from the train split, under `normalisation.unseen_category: error`."""
+
+
 class DuplicateTimestampError(LstmPipelineError):
     """The same timestamp appears more than once and the duplicate policy is `error`."""
 

@@ -36,7 +36,8 @@ def test_scaler_saw_no_validation_or_test_row():
         "end": ranges["train"]["end"],
         "rows": 700,
     }
-    train_out, val_out, test_out = transform_splits(data, ranges, fitted, "forecast")
+    train_out, val_out, test_out, report = transform_splits(data, ranges, fitted, "forecast")
+    assert report["splits"]["val"] == {"rows": len(val_out), "unseen_categories": {}}
     assert train_out.index.max() < val_out.index.min()
     assert val_out.index.max() < test_out.index.min()
     assert len(train_out) + len(val_out) + len(test_out) == len(data)
@@ -54,7 +55,7 @@ def test_pca_is_fitted_on_train_and_applied_to_every_split():
     )
     ranges = find_split_ranges(data, params, "forecast", 0)
     fitted = fit_train_scaler(data, ranges, params, "forecast")
-    outputs = transform_splits(data, ranges, fitted, "forecast")
+    outputs = transform_splits(data, ranges, fitted, "forecast")[:3]
     assert all(list(part.columns) == ["load", "pc_1"] for part in outputs)
 
     # oracle: scale the train rows with their own statistics, PCA by SVD of those rows alone

@@ -7,6 +7,7 @@ import pytest
 
 from lstm_pipeline.datasets.shards import WindowShardsDataset
 from lstm_pipeline.errors import ColumnNotFoundError, WindowingError
+from lstm_pipeline.pipelines.evaluation.params import EvaluationParams
 from lstm_pipeline.pipelines.windowing.nodes import (
     check_windows_fit,
     record_windowing,
@@ -21,6 +22,8 @@ from tests.windows.labelled import CLASSES, FEATURES, empty_frame, vowel_like_fr
 # forecasting settings that no split of short cases could hold: ignored for classification
 PARAMS = WindowingParams(input_length=5000, horizon=300, targets=["y"], format="tfrecord")
 
+EVALUATION = EvaluationParams()  # the forecast-only seasonal check reads it
+
 
 @pytest.fixture(scope="module")
 def splits(tmp_path_factory):
@@ -34,7 +37,7 @@ def splits(tmp_path_factory):
 def run_windowing(splits, tmp_path, params=PARAMS) -> dict:
     """The windowing stage as Kedro runs it, node after node, through the catalog dataset."""
     settings = check_windows_fit(
-        splits["train"], splits["val"], splits["test"], params, "classification"
+        splits["train"], splits["val"], splits["test"], params, "classification", EVALUATION
     )
     loaded = {}
     for name in ("train", "val", "test"):
@@ -79,7 +82,7 @@ def test_the_stage_writes_labelled_shards_and_their_record(splits, tmp_path):
 def test_settings_carry_the_task_and_the_job_is_a_sequence_job(splits):
     series, _ = splits
     settings = check_windows_fit(
-        series["train"], series["val"], series["test"], PARAMS, "classification"
+        series["train"], series["val"], series["test"], PARAMS, "classification", EVALUATION
     )
     assert settings["task"] == "classification"
     job = windowing_job(series["test"], settings)
@@ -100,6 +103,7 @@ def test_features_pick_the_stored_dimensions(splits, tmp_path):
             series["test"],
             WindowingParams(targets=["y"], features=["dim_99"]),
             "classification",
+            EVALUATION,
         )
 
 
@@ -110,7 +114,9 @@ def test_an_empty_train_or_test_split_is_refused_naming_it(splits, empty):
     with pytest.raises(
         WindowingError, match=rf"The {empty} split '.*val_series.parquet' holds no case"
     ):
-        check_windows_fit(given["train"], given["val"], given["test"], PARAMS, "classification")
+        check_windows_fit(
+            given["train"], given["val"], given["test"], PARAMS, "classification", EVALUATION
+        )
 
 
 def test_splits_from_another_run_are_refused(splits, tmp_path):
@@ -119,13 +125,17 @@ def test_splits_from_another_run_are_refused(splits, tmp_path):
     other.attrs["classes"] = ["x", "y"]
     test = ParquetSequences(write_split(other, tmp_path, "test"))
     with pytest.raises(WindowingError, match=r"The test split .* classes \['x', 'y'\]"):
-        check_windows_fit(series["train"], series["val"], test, PARAMS, "classification")
+        check_windows_fit(
+            series["train"], series["val"], test, PARAMS, "classification", EVALUATION
+        )
 
 
 def test_a_split_of_the_other_task_is_refused_naming_the_task(splits, split):
     series, _ = splits
     forecasting = ParquetSeries(split[0])
     with pytest.raises(WindowingError, match=r"The val split .* no labelled sequences"):
-        check_windows_fit(series["train"], forecasting, series["test"], PARAMS, "classification")
+        check_windows_fit(
+            series["train"], forecasting, series["test"], PARAMS, "classification", EVALUATION
+        )
     with pytest.raises(WindowingError, match=r"holds labelled sequences, but task is 'forecast'"):
-        check_windows_fit(forecasting, forecasting, series["test"], PARAMS, "forecast")
+        check_windows_fit(forecasting, forecasting, series["test"], PARAMS, "forecast", EVALUATION)

@@ -20,6 +20,7 @@ from lstm_pipeline.errors import (
     MissingDataError,
     TimestampGapError,
 )
+from lstm_pipeline.ingest.categories import mode_or_last
 from lstm_pipeline.ingest.reading import RawTable
 from lstm_pipeline.parameters import StrictModel
 from lstm_pipeline.timegrid import TimeGrid, infer_grid, pandas_frequency
@@ -117,7 +118,7 @@ def order_and_deduplicate(
         index=pd.DatetimeIndex(sorted_stamps.view("datetime64[ns]"), name="timestamp"),
     )
     if len(repeated):
-        frame = _resolve_duplicates(frame, policy)
+        frame = _resolve_duplicates(frame, policy, list(table.categories))
         logger.warning("Resolved %d duplicate timestamp row(s) with '%s'", len(repeated), policy)
     report = {
         "rows_out_of_order": out_of_order,
@@ -174,9 +175,12 @@ def _duplicate_error(
     )
 
 
-def _resolve_duplicates(frame: pd.DataFrame, policy: DuplicatePolicy) -> pd.DataFrame:
-    if policy == "mean":
-        return frame.groupby(level=0, sort=False).mean().astype(np.float32)
+def _resolve_duplicates(
+    frame: pd.DataFrame, policy: DuplicatePolicy, categorical: Sequence[str]
+) -> pd.DataFrame:
+    if policy == "mean":  # a category code is never averaged: the first one is kept
+        how = {c: "first" if c in categorical else "mean" for c in frame.columns}
+        return frame.groupby(level=0, sort=False).agg(how).astype(np.float32)
     return frame[~frame.index.duplicated(keep=policy)]
 
 
@@ -239,9 +243,11 @@ def fill_missing(
     period_steps: int | None = None,
     long_gaps: LongGapAction = "keep",
     fill_value: float | None = None,
+    categorical: Sequence[str] = (),
 ) -> tuple[pd.DataFrame, dict]:
     """Fill gaps of at most ``max_gap_steps`` rows with ``policy`` (``fill_value`` for
-    'constant'); report every longer gap.
+    'constant'); report every longer gap. A ``categorical`` column (codes) is carried
+    forward where ``policy`` would interpolate or fill a number.
 
     Longer gaps are never bridged: ``long_gaps`` keeps them as NaN rows (windowing skips
     them), drops those rows, or raises. Returns the frame and a report: per-column missing,
@@ -260,7 +266,9 @@ def fill_missing(
             c: {"missing": n, "filled": 0, "remaining": 0} for c, n in missing_before.items()
         }
         return kept, {**report, "rows_dropped": len(frame) - len(kept), "long_gaps": []}
-    filled, long_runs = fill_short_gaps(frame, policy, max_gap_steps, period_steps, fill_value)
+    filled, long_runs = fill_short_gaps(
+        frame, policy, max_gap_steps, period_steps, fill_value, categorical
+    )
     remaining = {c: int(filled[c].isna().sum()) for c in filled.columns}
     report["columns"] = {
         c: {"missing": n, "filled": n - remaining[c], "remaining": remaining[c]}
@@ -296,6 +304,7 @@ def fill_short_gaps(
     max_gap_steps: int,
     period_steps: int | None,
     fill_value: float | None = None,
+    categorical: Sequence[str] = (),
 ) -> tuple[pd.DataFrame, list[tuple[int, int, str]]]:
     """Fill every run of at most ``max_gap_steps`` missing rows, column by column; return
     the filled frame and the longer runs as (start position, length, column)."""
@@ -306,7 +315,8 @@ def fill_short_gaps(
         fillable, column_long_runs = short_gap_mask(values, max_gap_steps)
         long_runs += [(start, length, column) for start, length in column_long_runs]
         if fillable.any():
-            values = _fill(values, fillable, policy, frame.index, (period_steps, fill_value))
+            how = _CATEGORY_FILL.get(policy, policy) if column in categorical else policy
+            values = _fill(values, fillable, how, frame.index, (period_steps, fill_value))
         filled[column] = values
     return pd.DataFrame(filled, index=frame.index), long_runs
 
@@ -346,6 +356,10 @@ def _long_gap_error(report: dict, max_gap_steps: int) -> MissingDataError:
         f"column(s) {gap['columns']}. Raise max_gap, or set 'ingestion.missing.long_gaps' "
         f"to keep or drop."
     )
+
+
+# a code between two codes, or a number, is no category: carry the last one forward
+_CATEGORY_FILL = {"interpolate": "ffill", "constant": "ffill"}
 
 
 def _fill(
@@ -407,6 +421,7 @@ def resample(
     *,
     strict: bool,
     native: TimeGrid | None = None,
+    categorical: Sequence[str] = (),
 ) -> tuple[pd.DataFrame, dict]:
     """Aggregate onto a coarser regular grid, one aggregation per column.
 
@@ -419,17 +434,26 @@ def resample(
         _check_choice(method, Aggregation, "aggregation")
     target = TimeGrid(frequency)
     how = {c: per_column.get(c, aggregation) for c in frame.columns}
+    how |= dict.fromkeys(categorical, "mode")  # the most frequent category of the bucket
     bins = frame.resample(target.offset, label="left", closed="left")
     parts = {}
     for column, method in how.items():
         grouped = bins[column]
-        parts[column] = grouped.sum(min_count=1) if method == "sum" else getattr(grouped, method)()
+        parts[column] = _aggregate(grouped, method)
     result = pd.DataFrame(parts).astype(np.float32)
     result.index.name = "timestamp"
     if strict:
         native = native or infer_grid(frame.index)
         result = _complete_buckets(frame, result, bins.size(), target, native)
     return result, {"frequency": target.frequency, "aggregation": how, "strict": strict}
+
+
+def _aggregate(grouped, method: str) -> pd.Series:
+    if method == "sum":
+        return grouped.sum(min_count=1)  # a bucket with no value is missing, not 0
+    if method == "mode":
+        return grouped.agg(mode_or_last)
+    return getattr(grouped, method)()
 
 
 def _complete_buckets(frame, result, sizes: pd.Series, target: TimeGrid, native: TimeGrid):

@@ -38,6 +38,7 @@ from lstm_pipeline.errors import (
     NonNumericValueError,
     RawInputError,
 )
+from lstm_pipeline.ingest.categories import CategoryCoder
 from lstm_pipeline.ingest.compression import (
     DECOMPRESSION_ERRORS,
     decompressed,
@@ -61,6 +62,8 @@ class RawTable:
     file_index: np.ndarray  # int32 index into `files`
     row_number: np.ndarray  # int64 line in a CSV file (header is line 1) or 1-based Parquet row
     files: list[dict] = field(default_factory=list)  # path, format, rows
+    categories: dict[str, list[str]] = field(default_factory=dict)  # categorical column ->
+    # its vocabulary: the column's values are float32 codes into it
 
     @property
     def columns(self) -> list[str]:
@@ -84,6 +87,7 @@ class _ReadOptions:
     missing_markers: Sequence[str]
     chunk_rows: int
     csv_options: dict
+    categorical: Sequence[str] = ()
 
     @property
     def encoding(self) -> str:
@@ -99,6 +103,7 @@ class _TableParts:
     file_index: list[np.ndarray] = field(default_factory=list)
     row_number: list[np.ndarray] = field(default_factory=list)
     files: list[dict] = field(default_factory=list)
+    coder: CategoryCoder = field(default_factory=lambda: CategoryCoder([]))
 
     def add(self, index: int, origin: ChunkOrigin, stamps: np.ndarray, values: dict) -> None:
         self.timestamps.append(stamps)
@@ -115,6 +120,7 @@ class _TableParts:
             file_index=np.concatenate(self.file_index),
             row_number=np.concatenate(self.row_number),
             files=self.files,
+            categories=self.coder.vocabularies,
         )
 
 
@@ -186,12 +192,15 @@ def read_raw_files(
     missing_markers: Sequence[str],
     chunk_rows: int = 250_000,
     csv_options: dict | None = None,
+    categorical: Sequence[str] = (),
 ) -> RawTable:
     """Read ``files`` into one :class:`RawTable` with float32 columns, in file order.
 
     ``features=None`` takes every numeric column (a column is numeric when most of its
     non-missing values in the first chunk are numbers; a stray non-numeric value in it later
-    is an error, never a silently dropped column). Targets are always kept.
+    is an error, never a silently dropped column). Targets are always kept. The
+    ``categorical`` columns (text or integer codes) are always kept too, as float32 codes
+    into ``RawTable.categories``.
 
     Raises, each naming the file (and column, line and value where there is one):
     :class:`RawInputError` (no file, empty file, header only, malformed line, unreadable
@@ -203,11 +212,17 @@ def read_raw_files(
     if not files:
         raise RawInputError("No raw file to read: the raw input holds no data file.")
     options = _ReadOptions(
-        timestamp, features, list(targets), list(missing_markers), chunk_rows, csv_options or {}
+        timestamp,
+        features,
+        list(targets),
+        list(missing_markers),
+        chunk_rows,
+        csv_options or {},
+        list(categorical),
     )
     started = time.perf_counter()
     parser = TimestampParser(timestamp)
-    parts = _TableParts()
+    parts = _TableParts(coder=CategoryCoder(categorical))
     columns: list[str] | None = None
     for index, path in enumerate(files):
         if columns is None:  # chosen once, from the first file
@@ -242,13 +257,14 @@ def _read_file(
         chunks, fmt, unit = _parquet_chunks(path, options.chunk_rows), "parquet", "row"
     else:
         chunks, fmt, unit = _csv_float_chunks(path, options, columns), "csv", "line"
-    wanted = [*options.timestamp.source_columns, *columns]
+    wanted = [*options.timestamp.source_columns, *columns, *options.categorical]
     n_rows = 0
     for first_row, chunk in chunks:
         _check_columns(chunk, path, wanted)
         origin = ChunkOrigin(path, first_row, unit)
         stamps = parser.parse(chunk, origin)
         values = {column: _parse_numeric(chunk[column], column, origin) for column in columns}
+        values |= {c: parts.coder.encode(c, chunk[c]) for c in options.categorical}
         parts.add(index, origin, stamps, values)
         n_rows += len(chunk)
     if n_rows == 0:
@@ -391,18 +407,20 @@ def _check_columns(chunk: pd.DataFrame, path: Path, wanted: Sequence[str]) -> No
 
 
 def _choose_columns(chunk: pd.DataFrame, path: Path, options: _ReadOptions) -> list[str]:
-    """The declared features and targets, or every numeric column and the targets."""
-    source = options.timestamp.source_columns
-    _check_columns(chunk, path, [*source, *options.targets, *(options.features or [])])
-    features = options.features
-    if features is None:
-        candidates = [c for c in chunk.columns if c not in source]
+    """The numeric columns to read: the declared features and targets, or every numeric
+    column and the targets (never a categorical column: those are coded, not parsed)."""
+    source, categorical = options.timestamp.source_columns, options.categorical
+    declared = [*options.targets, *(options.features or []), *categorical]
+    _check_columns(chunk, path, [*source, *declared])
+    features = [c for c in options.features or [] if c not in categorical]
+    if options.features is None:
+        candidates = [c for c in chunk.columns if c not in (*source, *categorical)]
         features = [c for c in candidates if _looks_numeric(chunk[c])]
         skipped = sorted(set(candidates) - set(features))
         if skipped:
             logger.warning("Columns %s of '%s' are not numeric and are not used", skipped, path)
     columns = list(dict.fromkeys([*features, *options.targets]))
-    if not columns:
+    if not columns and not categorical:
         raise ColumnNotFoundError(
             f"Raw file '{path}' has no numeric column to use; declare 'ingestion.features'."
         )

@@ -49,11 +49,13 @@ def read_sorted_series(
     csv_options: dict,
     duplicates: DuplicatePolicy,
     max_timestamp_gap: str | None,
+    categorical: Sequence[str] = (),
 ) -> tuple[pd.DataFrame, dict]:
     """Read every file, sort the rows by time and resolve duplicate timestamps.
 
-    Returns the raw series (float32 columns, DatetimeIndex 'timestamp') and the read report
-    (files, rows read, columns, missing markers read, ordering and duplicates). Raises the
+    Returns the raw series (float32 columns, DatetimeIndex 'timestamp'; a ``categorical``
+    column holds codes into ``report["categories"]``) and the read report (files, rows
+    read, columns, missing markers read, ordering and duplicates). Raises the
     errors of :func:`read_raw_files`, :class:`MissingDataError` for a column missing in
     every row, and those of :func:`order_and_deduplicate` (a timestamp gap longer than
     ``max_timestamp_gap``, a duplicate under policy 'error').
@@ -66,6 +68,7 @@ def read_sorted_series(
         missing_markers=missing_markers,
         chunk_rows=chunk_rows,
         csv_options=csv_options,
+        categorical=categorical,
     )
     check_not_all_missing(table)
     missing_read = {c: int(np.isnan(v).sum()) for c, v in table.values.items()}
@@ -74,8 +77,11 @@ def read_sorted_series(
     report = {
         "files": table.files,
         "rows_read": len(table.timestamps),
-        "features": [c for c in table.columns if features is None or c in features],
+        "features": [
+            c for c in table.columns if features is None or c in (*features, *categorical)
+        ],
         "targets": list(targets),
+        "categories": table.categories,
         "missing_markers_read": missing_read,
         **order_report,
     }
@@ -105,10 +111,10 @@ def make_regular_series(
         if resampling is None:
             raise
         return _resample_irregular(raw_series, read_report, missing, resampling)
-    series, fill_report = _fill(gridded, native, missing, read_report["targets"])
+    series, fill_report = _fill(gridded, native, missing, read_report)
     resample_report = None
     if resampling is not None:
-        series, resample_report = _resample(series, resampling, native=native)
+        series, resample_report = _resample(series, resampling, read_report, native=native)
     steps = {"grid": grid_report, "fill": fill_report, "resample": resample_report}
     return _finish(series, read_report, steps, on_grid=True)
 
@@ -117,21 +123,21 @@ def _resample_irregular(
     raw_series: pd.DataFrame, read_report: dict, missing: MissingSpec, resampling: ResampleSpec
 ) -> tuple[pd.DataFrame, dict]:
     logger.warning("Irregular timestamps: resampling to %s before filling", resampling.frequency)
-    coarse, resample_report = _resample(raw_series, resampling, native=None)
+    coarse, resample_report = _resample(raw_series, resampling, read_report, native=None)
     target = TimeGrid(resampling.frequency)
     gridded, grid_report = regularise(coarse, target)
-    series, fill_report = _fill(gridded, target, missing, read_report["targets"])
+    series, fill_report = _fill(gridded, target, missing, read_report)
     steps = {"grid": grid_report, "fill": fill_report, "resample": resample_report}
     return _finish(series, read_report, steps, on_grid=False)
 
 
 def _fill(
-    frame: pd.DataFrame, grid: TimeGrid, missing: MissingSpec, targets: list[str]
+    frame: pd.DataFrame, grid: TimeGrid, missing: MissingSpec, read_report: dict
 ) -> tuple[pd.DataFrame, dict]:
     """Trim the target's missing edges (if asked), then fill short gaps."""
     trimmed = None
     if missing.trim_target_edges:
-        frame, trimmed = trim_target_edges(frame, targets)
+        frame, trimmed = trim_target_edges(frame, read_report["targets"])
     filled, report = fill_missing(
         frame,
         policy=missing.policy,
@@ -139,14 +145,16 @@ def _fill(
         period_steps=grid.steps_in(missing.period) if missing.period else None,
         long_gaps=missing.long_gaps,
         fill_value=missing.fill_value,
+        categorical=list(read_report.get("categories", {})),
     )
     return filled, {**report, "trimmed_target_edges": trimmed}
 
 
 def _resample(
-    frame: pd.DataFrame, resampling: ResampleSpec, *, native: TimeGrid | None
+    frame: pd.DataFrame, resampling: ResampleSpec, read_report: dict, *, native: TimeGrid | None
 ) -> tuple[pd.DataFrame, dict]:
-    """Strict (missing rows make a bucket missing) when the ``native`` grid is known."""
+    """Strict (missing rows make a bucket missing) when the ``native`` grid is known; a
+    categorical column takes its bucket's most frequent category."""
     return resample(
         frame,
         resampling.frequency,
@@ -154,6 +162,7 @@ def _resample(
         resampling.per_column,
         strict=native is not None,
         native=native,
+        categorical=list(read_report.get("categories", {})),
     )
 
 
@@ -183,6 +192,7 @@ def _finish(
         "columns": column_summary(series, series.columns),
     }
     series.attrs["frequency"] = report["frequency"]["output"]  # read by the later stages
+    series.attrs["categories"] = read_report.get("categories", {})
     logger.info(
         "series: %d rows x %d columns, %s to %s, %d long gap(s)",
         len(series),

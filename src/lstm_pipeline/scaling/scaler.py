@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_pipeline.errors import ColumnNotFoundError, MissingDataError
+from lstm_pipeline.scaling.categories import encode_categories
 
 logger = logging.getLogger(__name__)
 
@@ -122,11 +123,17 @@ class Scaler:
         values = (frame[self.columns].to_numpy(np.float64) - center) / scale
         return pd.DataFrame(values.astype(np.float32), index=frame.index, columns=self.columns)
 
-    def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Scale, then replace the PCA columns by their components when PCA was fitted."""
+    def transform(self, frame: pd.DataFrame, split: str = "") -> pd.DataFrame:
+        """Scale, then replace the PCA columns by their components when PCA was fitted;
+        categorical columns are encoded with the train split's categories (``split`` names
+        the rows in an error about an unseen category)."""
         scaled = self.scale(frame)
         pca = self.fitted.get("pca")
-        return apply_pca(scaled, pca) if pca else scaled
+        scaled = apply_pca(scaled, pca) if pca else scaled
+        categorical = self.fitted.get("categorical")
+        if not categorical:
+            return scaled
+        return pd.concat([scaled, encode_categories(frame, categorical, split)], axis=1)
 
     def inverse_transform(self, values: np.ndarray, columns: Sequence[str]) -> np.ndarray:
         """Back to original units, in float64 (float32 would round to 7 digits and turn values

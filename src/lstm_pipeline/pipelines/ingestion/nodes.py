@@ -65,6 +65,7 @@ def _read_forecast(raw_files: list[Path], params: IngestionParams) -> tuple[pd.D
         csv_options=params.csv_options,
         duplicates=params.duplicates,
         max_timestamp_gap=params.missing.max_timestamp_gap,
+        categorical=params.categorical,
     )
 
 

@@ -28,6 +28,11 @@ class IngestionParams(StrictModel):
         description="feature columns; null takes every numeric column"
     )
     targets: list[str] = Field(min_length=1)
+    categorical: list[str] = Field(
+        default=[],
+        description="feature columns of categories (text or integer codes), encoded by "
+        "normalisation on the train split's categories",
+    )
     missing_markers: list[str] = Field(description="text that means 'missing'")
     missing: MissingSpec = Field(default_factory=MissingSpec)
     duplicates: DuplicatePolicy = "error"
@@ -45,4 +50,20 @@ class IngestionParams(StrictModel):
     def _features_not_an_empty_list(self):
         if self.features is not None and not self.features:
             raise ValueError("'features' is an empty list; write null to take every numeric one")
+        return self
+
+    @model_validator(mode="after")
+    def _categories_are_features(self):
+        forecast = set(self.categorical) & set(self.targets)
+        if forecast:
+            raise ValueError(
+                f"'categorical' names target(s) {sorted(forecast)}: a forecast target must "
+                f"be numeric"
+            )
+        resampled = set(self.categorical) & set(self.resample.per_column if self.resample else {})
+        if resampled:
+            raise ValueError(
+                f"'resample.per_column' names categorical column(s) {sorted(resampled)}: a "
+                f"category is resampled to its bucket's most frequent value"
+            )
         return self

@@ -10,6 +10,7 @@ import pandas as pd
 
 from lstm_pipeline.pipelines.normalisation.params import NormalisationParams
 from lstm_pipeline.scaling import labelled
+from lstm_pipeline.scaling.categories import fit_categories, unseen_counts
 from lstm_pipeline.scaling.scaler import Scaler, check_train_split, fit_with_pca
 from lstm_pipeline.scaling.split import find_ranges, take
 
@@ -34,9 +35,19 @@ def fit_train_scaler(
 
 def transform_splits(
     series: pd.DataFrame, split_ranges: dict, scaler: dict, task: str
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Apply the train-fitted scaler to each split."""
-    return _TRANSFORMS[task](series, split_ranges, scaler)
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+    """Apply the train-fitted scaler to each split.
+
+    Returns:
+        The train, val and test splits, and the normalisation report: rows (or cases) per
+        split and, forecasting, the values of each categorical column that the train split
+        never held, counted per split.
+    """
+    splits = _TRANSFORMS[task](series, split_ranges, scaler)
+    report = {"task": task, "splits": {}}
+    for name, part in zip(SPLITS, splits, strict=True):
+        report["splits"][name] = {"rows": len(part), **part.attrs.pop("report", {})}
+    return (*splits, report)
 
 
 def _chronological_ranges(series: pd.DataFrame, params: NormalisationParams, seed: int) -> dict:
@@ -59,7 +70,17 @@ def _labelled_cases(series: pd.DataFrame, params: NormalisationParams, seed: int
 
 
 def _fit_on_rows(series: pd.DataFrame, split_ranges: dict, params: NormalisationParams) -> dict:
-    return fit_with_pca(take(series, split_ranges, "train"), params.scaler, params.pca)
+    """The scaler of the numeric columns, and the categories of the categorical ones (both
+    from the train rows only)."""
+    train = take(series, split_ranges, "train")
+    vocabularies = series.attrs.get("categories") or {}
+    numeric = [c for c in train.columns if c not in vocabularies]
+    fitted = fit_with_pca(train[numeric], params.scaler, params.pca)
+    fitted["categorical"] = None
+    if vocabularies:
+        encoding, unseen = params.categorical_encoding, params.unseen_category
+        fitted["categorical"] = fit_categories(train, vocabularies, encoding, unseen)
+    return fitted
 
 
 def _fit_on_cases(series: pd.DataFrame, split_ranges: dict, params: NormalisationParams) -> dict:
@@ -68,13 +89,33 @@ def _fit_on_cases(series: pd.DataFrame, split_ranges: dict, params: Normalisatio
 
 
 def _scale_rows(series: pd.DataFrame, split_ranges: dict, scaler: dict) -> tuple:
-    """Each split scaled, carrying the series' frequency (windowing reads it)."""
-    transform, splits = Scaler(scaler).transform, []
+    """Each split scaled, carrying the series' frequency (windowing reads it) and the count
+    of categories the train split never held (for the report)."""
+    transform, categorical, splits = Scaler(scaler).transform, scaler.get("categorical"), []
     for name in SPLITS:
-        part = transform(take(series, split_ranges, name))
-        part.attrs = {"frequency": series.attrs.get("frequency")}
+        rows = take(series, split_ranges, name)
+        part = transform(rows, name)
+        unseen = unseen_counts(rows, categorical) if categorical else {}
+        _warn_unseen(name, unseen)
+        part.attrs = {
+            "frequency": series.attrs.get("frequency"),
+            "report": {"unseen_categories": unseen},
+        }
         splits.append(part)
     return tuple(splits)
+
+
+def _warn_unseen(split: str, unseen: dict) -> None:
+    for column, values in unseen.items():
+        if values:
+            logger.warning(
+                "%s split: %d row(s) of '%s' hold categories the train split lacks (%s): "
+                "encoded as 'other'",
+                split,
+                sum(values.values()),
+                column,
+                ", ".join(f"{v!r} x{n}" for v, n in values.items()),
+            )
 
 
 def _scale_cases(series: pd.DataFrame, split_ranges: dict, scaler: dict) -> tuple:

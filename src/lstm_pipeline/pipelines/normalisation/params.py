@@ -6,6 +6,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from lstm_pipeline.parameters import StrictModel
+from lstm_pipeline.scaling.categories import CategoryEncoding, UnseenCategory
 from lstm_pipeline.scaling.labelled import SequenceScaler
 from lstm_pipeline.scaling.scaler import ScalerMethod
 
@@ -88,4 +89,10 @@ class NormalisationParams(StrictModel):
     split: SplitParams = Field(default_factory=SplitParams)
     scaler: ScalerMethod = "standard"
     pca: PCAParams = Field(default_factory=PCAParams)
+    categorical_encoding: CategoryEncoding = Field(
+        default="onehot", description="ingestion.categorical columns: onehot | codes"
+    )
+    unseen_category: UnseenCategory = Field(
+        default="other", description="a category the train split lacks: other | error"
+    )
     labelled: LabelledParams = Field(default_factory=LabelledParams)

@@ -27,7 +27,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 transform_splits,
                 inputs=["series", "split_ranges", "scaler", "params:task"],
-                outputs=["train_series", "val_series", "test_series"],
+                outputs=["train_series", "val_series", "test_series", "normalisation_report"],
                 name="transform_splits",
             ),
         ]
