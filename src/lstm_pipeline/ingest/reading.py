@@ -70,6 +70,17 @@ class RawTable:
         """The column names, features first, then targets not among them."""
         return list(self.values)
 
+    def take(self, rows: np.ndarray) -> "RawTable":
+        """The table of ``rows`` only (same files and categories)."""
+        return RawTable(
+            timestamps=self.timestamps[rows],
+            values={column: values[rows] for column, values in self.values.items()},
+            file_index=self.file_index[rows],
+            row_number=self.row_number[rows],
+            files=self.files,
+            categories=self.categories,
+        )
+
     def location(self, i: int) -> str:
         """Human-readable origin of row ``i``: 'file.csv line 12'."""
         info = self.files[int(self.file_index[i])]

@@ -20,6 +20,7 @@ import pandas as pd
 
 from lstm_pipeline.errors import ColumnNotFoundError, MissingDataError
 from lstm_pipeline.scaling.categories import encode_categories
+from lstm_pipeline.scaling.many import blocks_of, identity_columns
 
 logger = logging.getLogger(__name__)
 
@@ -126,14 +127,30 @@ class Scaler:
     def transform(self, frame: pd.DataFrame, split: str = "") -> pd.DataFrame:
         """Scale, then replace the PCA columns by their components when PCA was fitted;
         categorical columns are encoded with the train split's categories (``split`` names
-        the rows in an error about an unseen category)."""
+        the rows in an error about an unseen category); many series keep their code column
+        (and the identity columns asked for), each scaled by its own scaler if fitted so."""
+        parts = [self._scaled_numeric(frame)]
+        if self.fitted.get("categorical"):
+            parts.append(encode_categories(frame, self.fitted["categorical"], split))
+        many = self.fitted.get("series")
+        if many:
+            parts.append(identity_columns(frame, many["names"], many["static_input"]))
+        return pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
+
+    def _scaled_numeric(self, frame: pd.DataFrame) -> pd.DataFrame:
+        per_series = self.fitted.get("per_series")
+        if per_series:
+            names = self.fitted["series"]["names"]
+            blocks = [self.for_series(n)._scaled_numeric(b) for n, b in blocks_of(frame, names)]
+            return pd.concat(blocks) if blocks else self.scale(frame)
         scaled = self.scale(frame)
         pca = self.fitted.get("pca")
-        scaled = apply_pca(scaled, pca) if pca else scaled
-        categorical = self.fitted.get("categorical")
-        if not categorical:
-            return scaled
-        return pd.concat([scaled, encode_categories(frame, categorical, split)], axis=1)
+        return apply_pca(scaled, pca) if pca else scaled
+
+    def for_series(self, name: str) -> "Scaler":
+        """The scaler of series ``name`` (itself when one scaler serves every series)."""
+        per_series = self.fitted.get("per_series")
+        return Scaler(per_series[name]) if per_series else self
 
     def inverse_transform(self, values: np.ndarray, columns: Sequence[str]) -> np.ndarray:
         """Back to original units, in float64 (float32 would round to 7 digits and turn values

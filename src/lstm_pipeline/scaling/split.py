@@ -86,6 +86,32 @@ def _ranges(
 
 
 def take(frame: pd.DataFrame, ranges: dict, name: str) -> pd.DataFrame:
-    """The rows of split ``name`` (a view-free slice)."""
+    """The rows of split ``name`` (of many series: each series' rows, one after another)."""
+    if "series" in ranges:
+        parts = [take(frame, own, name) for own in ranges["series"].values()]
+        return pd.concat(parts) if parts else frame.iloc[:0]
     part = ranges[name]
     return frame.iloc[part["start_row"] : part["stop_row"]]
+
+
+def find_ranges_per_series(index: pd.DatetimeIndex, blocks: list, split) -> dict:
+    """:func:`find_ranges` for each series of a frame holding ``blocks`` ([name, rows], one
+    after another). A series the split cannot cut (too short) is skipped and named in
+    ``skipped`` with the reason; all of them skipped is a :class:`SplitError`."""
+    ranges, skipped, start = {}, {}, 0
+    for name, rows in blocks:
+        try:
+            own = find_ranges(index[start : start + rows], split)
+        except SplitError as exc:
+            skipped[name] = str(exc)
+        else:
+            ranges[name] = {k: _shifted(part, start) for k, part in own.items()}
+        start += rows
+    if not ranges:
+        raise SplitError(f"No series can be split: {skipped}")
+    totals = {n: {"rows": sum(r[n]["rows"] for r in ranges.values())} for n in SPLITS}
+    return {**totals, "series": ranges, "skipped": skipped}
+
+
+def _shifted(part: dict, offset: int) -> dict:
+    return {**part, "start_row": part["start_row"] + offset, "stop_row": part["stop_row"] + offset}

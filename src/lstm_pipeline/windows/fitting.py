@@ -85,6 +85,9 @@ def scan_runs(batches: Iterable[tuple[np.ndarray, np.ndarray]], spec: WindowSpec
     of windows the writer makes of them, ``longest`` the longest runs of complete rows."""
     scanner = RunScanner(spec)
     for stamps, values in batches:
+        if stamps is None:  # a boundary between two series
+            scanner.finish()
+            continue
         scanner.feed(stamps, values)
     scanner.finish()
     return scanner

@@ -62,6 +62,10 @@ def iter_segments(
     """
     segmenter = Segmenter(spec, segment_rows, stats, grid)
     for stamps, values in batches:
+        if stamps is None:  # a boundary between two series: the run ends
+            yield from segmenter.finish()
+            segmenter.forget_time()
+            continue
         yield from segmenter.feed(stamps, values)
     yield from segmenter.finish()
 
@@ -112,8 +116,12 @@ class Segmenter:
         return ~follows
 
     def finish(self) -> Iterator[Segment]:
-        """The last segment(s), once the stream has ended."""
+        """The last segment(s), once the stream (or a series) has ended."""
         yield from self._flush(final=True)
+
+    def forget_time(self) -> None:
+        """A new series starts: its first row follows nothing."""
+        self._last_stamp = None
 
     def _buffer(self, stamps: np.ndarray, values: np.ndarray) -> None:
         self._stamps.append(stamps)

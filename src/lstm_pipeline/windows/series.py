@@ -28,6 +28,7 @@ class ParquetSeries(SeriesSource):
         self.columns = [n for n in schema.names if n != self.index_column]
         self.num_rows = self._file.metadata.num_rows
         self.name = self.path.name.split(".")[0]
+        self.series = self._attrs().get("series")  # many series: [[name, rows], ...]
         recorded = self._attrs().get("frequency")
         self.grid = TimeGrid(recorded) if recorded else self._inferred_frequency()
 

@@ -95,8 +95,14 @@ class WindowingJob(ShardJob):
         bar = {"desc": f"windowing {self._name(folder)}", "unit": "rows", "disable": None}
         with tqdm(total=self.source.num_rows, **bar) as progress:
             batches = _counted(self.source.batches(manifest["columns"]), progress)
+            names, per_series = getattr(self.source, "names", []), []
+            batches = _per_series(batches, stats, names, per_series)
             segments = iter_segments(batches, self.spec, segment_rows, stats, self.source.grid)
             shards, table = write_shards(segments, folder, manifest, self.shard_mb)
+        if per_series:
+            done = sum(n for _, n in per_series[:-1])
+            per_series[-1][1] = stats.windows - done
+            manifest["series_windows"] = per_series
         if not stats.windows and not self.allow_empty:
             self._refuse_empty()
         summary = _summary(stats, shards, table, manifest, time.perf_counter() - started)
@@ -148,8 +154,22 @@ def default_segment_rows(spec: WindowSpec) -> int:
 
 def _counted(batches, progress) -> Iterator:
     for stamps, values in batches:
-        progress.update(len(values))
+        if stamps is not None:  # not a boundary between series
+            progress.update(len(values))
         yield stamps, values
+
+
+def _per_series(batches, stats: SegmentStats, names: list[str], counts: list) -> Iterator:
+    """``batches`` unchanged; ``counts`` gets [name, windows] of each series as the
+    segmenter finishes it (it has, when the batch after a boundary is asked for)."""
+    before = 0
+    for stamps, values in batches:
+        yield stamps, values
+        if stamps is None:
+            counts.append([names[len(counts)], stats.windows - before])
+            before = stats.windows
+    if names:
+        counts.append([names[len(counts)], None])  # the last: filled in by write()
 
 
 def _summary(stats: SegmentStats, shards: list, table: list, manifest: dict, seconds: float):

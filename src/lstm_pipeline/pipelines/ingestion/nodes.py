@@ -11,6 +11,7 @@ import pandas as pd
 
 from lstm_pipeline.ingest.labelled.clean import clean_labelled, read_labelled
 from lstm_pipeline.ingest.labelled.labels import forecast_mapping
+from lstm_pipeline.ingest.many import make_many_regular, read_many_series
 from lstm_pipeline.ingest.reading import forecast_files
 from lstm_pipeline.ingest.series import make_regular_series, read_sorted_series
 from lstm_pipeline.pipelines.ingestion.params import IngestionParams
@@ -55,6 +56,8 @@ def clean_series(
 
 
 def _read_forecast(raw_files: list[Path], params: IngestionParams) -> tuple[pd.DataFrame, dict]:
+    if params.series_id or params.series_per_file:
+        return _read_many(raw_files, params)
     return read_sorted_series(
         forecast_files(raw_files),
         timestamp=params.timestamp,
@@ -69,12 +72,33 @@ def _read_forecast(raw_files: list[Path], params: IngestionParams) -> tuple[pd.D
     )
 
 
+def _read_many(raw_files: list[Path], params: IngestionParams) -> tuple[pd.DataFrame, dict]:
+    options = {
+        "timestamp": params.timestamp,
+        "features": params.features,
+        "targets": params.targets,
+        "missing_markers": params.missing_markers,
+        "chunk_rows": params.chunk_rows,
+        "csv_options": params.csv_options,
+        "categorical": params.categorical,
+    }
+    return read_many_series(
+        forecast_files(raw_files),
+        series_id=params.series_id,
+        per_file=params.series_per_file,
+        read_options=options,
+        duplicates=params.duplicates,
+        max_timestamp_gap=params.missing.max_timestamp_gap,
+    )
+
+
 def _read_labelled(raw_files: list[Path], params: IngestionParams) -> tuple[pd.DataFrame, dict]:
     return read_labelled(raw_files, params.labelled, params.missing_markers)
 
 
 def _clean_forecast(raw: pd.DataFrame, report: dict, params: IngestionParams):
-    series, ingestion_report = make_regular_series(
+    clean = make_many_regular if "series" in report else make_regular_series
+    series, ingestion_report = clean(
         raw, report, frequency=params.frequency, missing=params.missing, resampling=params.resample
     )
     return series, ingestion_report, forecast_mapping()

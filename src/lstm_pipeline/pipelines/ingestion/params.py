@@ -28,6 +28,12 @@ class IngestionParams(StrictModel):
         description="feature columns; null takes every numeric column"
     )
     targets: list[str] = Field(min_length=1)
+    series_id: str | None = Field(
+        default=None, description="a column naming each row's series: a long table of many"
+    )
+    series_per_file: bool = Field(
+        default=False, description="true: each raw file is one series, named by its file"
+    )
     categorical: list[str] = Field(
         default=[],
         description="feature columns of categories (text or integer codes), encoded by "
@@ -50,6 +56,15 @@ class IngestionParams(StrictModel):
     def _features_not_an_empty_list(self):
         if self.features is not None and not self.features:
             raise ValueError("'features' is an empty list; write null to take every numeric one")
+        return self
+
+    @model_validator(mode="after")
+    def _one_source_of_series(self):
+        if self.series_id and self.series_per_file:
+            raise ValueError("give 'series_id' (a column) or 'series_per_file', not both")
+        named = {self.series_id} & {*self.targets, *(self.features or []), *self.categorical}
+        if named:
+            raise ValueError(f"'series_id' {self.series_id!r} is also a feature or target")
         return self
 
     @model_validator(mode="after")

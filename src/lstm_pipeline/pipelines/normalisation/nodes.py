@@ -5,14 +5,16 @@ with it. Each node looks the task's library function up in a small table.
 """
 
 import logging
+from functools import partial
 
 import pandas as pd
 
 from lstm_pipeline.pipelines.normalisation.params import NormalisationParams
 from lstm_pipeline.scaling import labelled
 from lstm_pipeline.scaling.categories import fit_categories, unseen_counts
+from lstm_pipeline.scaling.many import fit_per_series, numeric_columns, series_names
 from lstm_pipeline.scaling.scaler import Scaler, check_train_split, fit_with_pca
-from lstm_pipeline.scaling.split import find_ranges, take
+from lstm_pipeline.scaling.split import find_ranges, find_ranges_per_series, take
 
 logger = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")
@@ -53,11 +55,17 @@ def transform_splits(
 def _chronological_ranges(series: pd.DataFrame, params: NormalisationParams, seed: int) -> dict:
     """Row and time ranges, once the train split is known to suit the scaler (checked here,
     so a bad one replaces nothing)."""
-    ranges = find_ranges(series.index, params.split)
+    blocks = series.attrs.get("series")
+    if blocks:
+        ranges = find_ranges_per_series(series.index, blocks, params.split)
+        for name, reason in ranges["skipped"].items():
+            logger.warning("Series %s is skipped: %s", name, reason)
+    else:
+        ranges = find_ranges(series.index, params.split)
     pca = params.pca.columns if params.pca.enabled else None
     check_train_split(take(series, ranges, "train"), pca)
-    for name, part in ranges.items():
-        logger.info("%s split: %d rows, %s to %s", name, part["rows"], part["start"], part["end"])
+    for name in SPLITS:
+        logger.info("%s split: %d rows", name, ranges[name]["rows"])
     return ranges
 
 
@@ -74,8 +82,13 @@ def _fit_on_rows(series: pd.DataFrame, split_ranges: dict, params: Normalisation
     from the train rows only)."""
     train = take(series, split_ranges, "train")
     vocabularies = series.attrs.get("categories") or {}
-    numeric = [c for c in train.columns if c not in vocabularies]
-    fitted = fit_with_pca(train[numeric], params.scaler, params.pca)
+    fitted = fit_with_pca(train[numeric_columns(series)], params.scaler, params.pca)
+    names = series_names(series)
+    if names:
+        fitted["series"] = {"names": names, "static_input": params.series_input}
+    if names and params.scale_per_series:
+        fit = partial(fit_with_pca, method=params.scaler, pca=params.pca)
+        fitted["per_series"] = fit_per_series(series, split_ranges, fit)
     fitted["categorical"] = None
     if vocabularies:
         encoding, unseen = params.categorical_encoding, params.unseen_category
@@ -101,6 +114,10 @@ def _scale_rows(series: pd.DataFrame, split_ranges: dict, scaler: dict) -> tuple
             "frequency": series.attrs.get("frequency"),
             "report": {"unseen_categories": unseen},
         }
+        if "series" in split_ranges:  # windowing keeps each series apart
+            own = split_ranges["series"].items()
+            part.attrs["series"] = [[n, r[name]["rows"]] for n, r in own]
+            part.attrs["report"]["skipped_series"] = split_ranges["skipped"]
         splits.append(part)
     return tuple(splits)
 

@@ -95,4 +95,10 @@ class NormalisationParams(StrictModel):
     unseen_category: UnseenCategory = Field(
         default="other", description="a category the train split lacks: other | error"
     )
+    scale_per_series: bool = Field(
+        default=False, description="many series: a scaler per series (its own train rows)"
+    )
+    series_input: Literal["none", "onehot"] = Field(
+        default="none", description="many series: the series identity as one-hot inputs"
+    )
     labelled: LabelledParams = Field(default_factory=LabelledParams)

@@ -9,12 +9,14 @@ import logging
 
 from lstm_pipeline.errors import SettingsError, WindowingError
 from lstm_pipeline.evaluation.history import check_seasonal_history
+from lstm_pipeline.ingest.many import SERIES
 from lstm_pipeline.pipelines.evaluation.params import EvaluationParams
 from lstm_pipeline.pipelines.windowing.params import WindowingParams
 from lstm_pipeline.task import TASKS
 from lstm_pipeline.windows import labelled
 from lstm_pipeline.windows.context import WithContext
 from lstm_pipeline.windows.fitting import require_columns, require_rows, require_windows
+from lstm_pipeline.windows.many import ManySeries, series_blocks
 from lstm_pipeline.windows.reader import ShardSet
 from lstm_pipeline.windows.series import ParquetSeries
 from lstm_pipeline.windows.spec import WindowSpec
@@ -70,9 +72,13 @@ def _first_stamp(series) -> int:
 def _with_context(series: ParquetSeries, earlier: tuple, params: WindowingParams):
     """The split preceded by the earlier splits' last input_length + offset rows (with
     ``split_context``; the train split and a validation split turned off stay as they are)."""
-    if not params.split_context or not earlier or _turned_off(series):
+    rows = params.input_length + params.offset
+    with_context = params.split_context and earlier and not _turned_off(series)
+    if series_blocks(series):  # many series: each windowed alone, after its own earlier rows
+        return ManySeries(series, earlier if with_context else (), rows if with_context else 0)
+    if not with_context:
         return series
-    return WithContext(series, earlier, params.input_length + params.offset)
+    return WithContext(series, earlier, rows)
 
 
 def windowing_job(series, windowing_settings: dict, *earlier) -> ShardJob:
@@ -131,7 +137,7 @@ def _check_forecast_splits(splits: dict, params: WindowingParams) -> None:
     for name, series in splits.items():
         if _turned_off(series):
             continue
-        columns = stored_columns(params.features or series.columns, params.targets)
+        columns = stored_columns(params.features or _inputs(series), params.targets)
         spec = _spec(params, name)
         require_windows(series, columns, spec, f"'{series.path}' ({series.name})")
 
@@ -154,7 +160,7 @@ def _forecast_job(series: ParquetSeries, params: WindowingParams, earlier: tuple
     return WindowingJob(
         source=series,
         spec=_spec(params, split),
-        features=list(params.features or series.columns),
+        features=list(params.features or _inputs(series)),
         targets=list(params.targets),
         fmt=params.format,
         layout=layout,
@@ -195,6 +201,11 @@ def _forecast_record(shard_sets: dict[str, ShardSet]) -> dict:
             for name, s in shard_sets.items()
         },
     }
+
+
+def _inputs(series) -> list[str]:
+    """Every column of the split but the series code (many series: never an input)."""
+    return [column for column in series.columns if column != SERIES]
 
 
 def _spec(params: WindowingParams, split: str = "train") -> WindowSpec:
