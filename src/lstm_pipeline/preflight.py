@@ -182,6 +182,34 @@ def check_stored_model(run: RunSettings) -> None:
         )
 
 
+def check_quantile_loss(run: RunSettings) -> None:
+    """A quantile head trains on the pinball loss: another loss asked for contradicts it."""
+    spec, training = run.models.get("modelling"), run.models.get("training")
+    if spec is None or training is None or not spec.quantiles or not run.runs("training"):
+        return
+    if training.loss != "mse":
+        run.problems.append(
+            f"training.loss = '{training.loss}': with modelling.quantiles = {spec.quantiles} "
+            f"the model trains on the pinball loss over those levels; leave training.loss at "
+            f"its default mse (unused then) or set modelling.quantiles: null"
+        )
+
+
+def check_stored_quantiles(run: RunSettings) -> None:
+    """Training alone trains the stored untrained model: its quantile head must be the one
+    modelling.quantiles describes."""
+    spec, summary = run.models.get("modelling"), run.stored("model_summary")
+    if not run.runs("training") or run.runs("modelling") or spec is None or not summary:
+        return
+    built = (summary.get("spec") or {}).get("quantiles")
+    if built != spec.quantiles:
+        run.problems.append(
+            f"modelling.quantiles = {spec.quantiles}: the stored untrained model was built "
+            f"with quantiles {built}; run the modelling pipeline with the same setting "
+            f"(kedro run --pipelines=modelling,training)"
+        )
+
+
 def check_batch_fits(run: RunSettings) -> None:
     training, record = run.models.get("training"), run.stored("windowing_record")
     if not run.runs("training") or run.runs("windowing") or training is None or not record:
@@ -219,6 +247,16 @@ def check_classification_training(run: RunSettings) -> None:
         )
 
 
+def check_classification_quantiles(run: RunSettings) -> None:
+    spec = run.models.get("modelling")
+    if spec is None or not spec.quantiles or not run.runs("modelling", "planning", "training"):
+        return
+    run.problems.append(
+        f"modelling.quantiles = {spec.quantiles}: quantile forecasts are for task forecast; "
+        f"a classifier predicts a probability per class. Set modelling.quantiles: null"
+    )
+
+
 def check_class_weight_labels(run: RunSettings) -> None:
     """Named class weights must name classes of the stored label mapping (when ingestion is
     part of the run the classes are not known yet: training checks them as it starts)."""
@@ -245,8 +283,14 @@ FORECAST_CHECKS = (
     check_baseline_inputs,
     check_units_name_targets,
     check_batch_fits,
+    check_quantile_loss,
+    check_stored_quantiles,
 )
-CLASSIFICATION_CHECKS = (check_classification_training, check_class_weight_labels)
+CLASSIFICATION_CHECKS = (
+    check_classification_training,
+    check_class_weight_labels,
+    check_classification_quantiles,
+)
 SHARED_CHECKS = (check_stored_model, check_stored_task)
 CHECKS = {
     "forecast": FORECAST_CHECKS + SHARED_CHECKS,

@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from lstm_pipeline.evaluation.quantiles import interval_pairs
 from lstm_pipeline.evaluation.units import shared_unit_label, unit_label
 
 COLOURS = {
@@ -83,8 +84,16 @@ def learning_curves(data: PlotInputs):
     return figure
 
 
+def quantile_bands(window: dict, target: int = 0) -> list[tuple]:
+    """A sampled window's intervals of a quantile head, outermost first: ((lower level,
+    upper level), lower values, upper values); [] for a point forecaster."""
+    levels = {float(q): np.asarray(v)[:, target] for q, v in window.get("quantiles", {}).items()}
+    return [((lo, hi), levels[lo], levels[hi]) for lo, hi in interval_pairs(list(levels))]
+
+
 def forecast_windows(data: PlotInputs, target: int = 0):
-    """One panel per sampled test window: inputs, actual, the model and two baselines."""
+    """One panel per sampled test window: inputs, actual, the model and two baselines; a
+    quantile head's intervals shaded around the model's median (the innermost darkest)."""
     windows = data.samples["windows"]
     rows = max(1, len(windows))
     figure, axes = plt.subplots(rows, 1, figsize=(10, 2.6 * rows), squeeze=False)
@@ -97,6 +106,9 @@ def forecast_windows(data: PlotInputs, target: int = 0):
         for name in WINDOW_LINES:
             forecast = np.asarray(window[name])[:, target]
             axis.plot(future, forecast, color=COLOURS[name], lw=1.5, label=name)
+        for (lower, upper), low, high in quantile_bands(window, target):
+            label = f"model {lower:g}-{upper:g}"
+            axis.fill_between(future, low, high, color=COLOURS["model"], alpha=0.15, label=label)
         axis.axvline(0.5, color="grey", lw=0.8)
         axis.set_title(f"window ending {pd.Timestamp(window['end_ns'])}", fontsize=9)
         axis.set_ylabel(data.value_label(target), fontsize=8)
@@ -177,6 +189,11 @@ def forecast_windows_plotly(data: PlotInputs):
     figure = plotly_figure("Test windows", "steps from the last input", data.value_label(0))
     for number, window in enumerate(data.samples["windows"]):
         steps = list(range(1, len(window["actual"]) + 1))
+        for (lower, upper), low, high in quantile_bands(window)[:1]:  # the widest band
+            band = {"legendgroup": str(number), "line": {"width": 0}}
+            figure.add_scatter(x=steps, y=low.tolist(), name=f"q{lower:g}", **band)
+            name = f"model {lower:g}-{upper:g} (window {number + 1})"
+            figure.add_scatter(x=steps, y=high.tolist(), name=name, fill="tonexty", **band)
         for name in ("actual", *WINDOW_LINES):
             figure.add_scatter(
                 x=steps,

@@ -24,7 +24,7 @@ from lstm_pipeline.evaluation.baselines import (
 )
 from lstm_pipeline.evaluation.history import TargetHistory
 from lstm_pipeline.evaluation.metrics import seasonal_naive_scale
-from lstm_pipeline.evaluation.table import ForecastBlock, block_to_table
+from lstm_pipeline.evaluation.table import MEDIAN, ForecastBlock, block_to_table
 from lstm_pipeline.scaling.scaler import Scaler
 
 
@@ -65,7 +65,9 @@ class PredictionJob:
 
     Settings are checked when the job is made (seasonal period against the series, drift lag
     against the window, targets among the features), so a bad one fails before any
-    prediction.
+    prediction. For a model with a quantile head (``quantile_levels``, read from the model)
+    the median is the model's point forecast and every other level goes to the blocks'
+    ``quantiles``.
     """
 
     model: object = field(repr=False)
@@ -88,6 +90,7 @@ class PredictionJob:
         self._history = TargetHistory(self.splits, self.targets)
         self._ends = window_end_ns(self.shards)
         self._history.seasonal_naive(self._ends[:1], self._steps, self.seasonal_period)
+        self.quantile_levels = _model_quantiles(self.model)
 
     def blocks(self) -> Iterator[ForecastBlock]:
         """Forecast blocks in the test windows' reading order, one per batch."""
@@ -110,8 +113,9 @@ class PredictionJob:
 
     def _forecast(self, inputs, actual, ends, first, train_mean) -> ForecastBlock:
         horizon = actual.shape[1]
+        model, quantiles = self._model_forecasts(inputs)
         scaled = {
-            "model": np.asarray(self.model.predict_on_batch(inputs), np.float64),
+            "model": model,
             "persistence": persistence(inputs, self._target_inputs, horizon),
             "seasonal_naive": self._history.seasonal_naive(ends, self._steps, self.seasonal_period),
             "drift": drift(inputs, self._target_inputs, self._steps, self.drift_lag),
@@ -119,7 +123,26 @@ class PredictionJob:
         forecasts = {k: self.scaler.inverse_transform(v, self.targets) for k, v in scaled.items()}
         original_actual = self.scaler.inverse_transform(actual, self.targets)
         forecasts["train_mean"] = np.broadcast_to(train_mean, original_actual.shape)
-        return ForecastBlock(first, ends, original_actual, forecasts)
+        # the scalers are increasing per target, so quantiles stay quantiles in original units
+        levels = {q: self.scaler.inverse_transform(v, self.targets) for q, v in quantiles.items()}
+        return ForecastBlock(first, ends, original_actual, forecasts, levels)
+
+    def _model_forecasts(self, inputs) -> tuple[np.ndarray, dict[float, np.ndarray]]:
+        """The model's point forecast (a quantile head's median) and its other levels."""
+        output = np.asarray(self.model.predict_on_batch(inputs), np.float64)
+        if not self.quantile_levels:
+            return output, {}
+        by_level = {q: output[..., i] for i, q in enumerate(self.quantile_levels)}
+        return by_level.pop(MEDIAN), by_level
+
+
+def _model_quantiles(model) -> list[float]:
+    """The levels of the model's quantile head; [] for a point forecaster."""
+    if not hasattr(model, "layers"):
+        return []  # not a Keras model (a stand-in that predicts points)
+    from lstm_pipeline.models.quantiles import quantile_levels
+
+    return quantile_levels(model) or []
 
 
 def window_end_ns(shards) -> np.ndarray:

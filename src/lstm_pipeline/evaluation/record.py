@@ -45,7 +45,7 @@ def evaluation_record(
             f"{expected} ({metrics['windows']} windows x {horizon} steps x {len(targets)} "
             f"targets): they come from different runs. Run the evaluation pipeline again."
         )
-    return {
+    record = {
         "task": "forecast",
         "windows": metrics["windows"],
         "horizon": horizon,
@@ -60,6 +60,25 @@ def evaluation_record(
             },
         },
     }
+    if metrics.get("quantiles"):  # a quantile head: absent otherwise, as before
+        record["quantiles"] = _quantile_summary(metrics["quantiles"])
+    return record
+
+
+def _quantile_summary(quantiles: dict) -> dict:
+    """Levels, and per target the mean pinball loss and each interval's nominal and
+    measured coverage."""
+    per_target = {
+        target: {
+            "mean_pinball_loss": scores["mean_pinball_loss"],
+            "coverage": {
+                key: {"nominal": i["nominal"], "measured": i["coverage"]}
+                for key, i in scores["intervals"].items()
+            },
+        }
+        for target, scores in quantiles["per_target"].items()
+    }
+    return {"levels": quantiles["levels"], "per_target": per_target}
 
 
 def _scores(metrics: dict, target: str) -> dict:

@@ -57,6 +57,47 @@ def target_section(metrics: dict, target: str) -> list[str]:
     ]
 
 
+def quantile_section(metrics: dict, target: str) -> list[str]:
+    """A quantile head's scores for ``target``: pinball loss and share of actuals below per
+    level, measured against nominal coverage per interval; [] for a point forecaster."""
+    scores = (metrics.get("quantiles") or {}).get("per_target", {}).get(target)
+    if not scores:
+        return []
+    unit = unit_label(metrics.get("units") or {}, target)
+    lines = [
+        f"### Quantile forecasts: {target}",
+        "",
+        f"| level | pinball loss ({unit}) | share of actuals below |",
+        "|---|---|---|",
+    ]
+    for level, loss in scores["pinball_loss"].items():
+        below = format_number(scores["fraction_below"][level], 3)
+        lines.append(f"| {level} | {format_number(loss)} | {below} |")
+    lines += [
+        "",
+        f"| interval | nominal coverage | measured coverage | mean width ({unit}) |",
+        "|---|---|---|---|",
+    ]
+    for key, interval in scores["intervals"].items():
+        lines.append(
+            f"| {key} | {format_number(interval['nominal'], 3)} "
+            f"| {format_number(interval['coverage'], 3)} "
+            f"| {format_number(interval['mean_width'])} |"
+        )
+    return [*lines, ""]
+
+
+def _quantile_note(metrics: dict) -> list[str]:
+    levels = (metrics.get("quantiles") or {}).get("levels")
+    if not levels:
+        return []
+    return [
+        f"The model forecasts the quantiles {', '.join(map(str, levels))} (trained on the "
+        f"pinball loss); its point metrics and verdicts use the median (0.5).",
+        "",
+    ]
+
+
 def markdown_report(metrics: dict, training_history: dict, model_summary: dict) -> str:
     """The whole report as Markdown text."""
     targets = list(metrics["model"]["per_target"])
@@ -69,7 +110,12 @@ def markdown_report(metrics: dict, training_history: dict, model_summary: dict) 
         f"{metrics.get('mase_period', metrics['seasonal_period'])} (its own period, "
         f"`evaluation.mase_period`).",
         "",
-        *(line for target in targets for line in target_section(metrics, target)),
+        *_quantile_note(metrics),
+        *(
+            line
+            for target in targets
+            for line in target_section(metrics, target) + quantile_section(metrics, target)
+        ),
         *training_lines(training_history, model_summary),
         "## Plots",
         "",

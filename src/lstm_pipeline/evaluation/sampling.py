@@ -1,7 +1,7 @@
 """Small samples of the test forecasts for the plots, kept while the blocks stream past.
 
-- a few windows spread evenly over the test split (actual, every forecaster, and the
-  window's input history, read back from the test shards);
+- a few windows spread evenly over the test split (actual, every forecaster, a quantile
+  head's levels, and the window's input history, read back from the test shards);
 - the one-step-ahead forecast of the first ``one_step_points`` windows;
 - a random sample of the model's residuals (about ``residual_sample`` of them).
 """
@@ -9,6 +9,7 @@
 import numpy as np
 
 from lstm_pipeline.evaluation.baselines import target_feature_index
+from lstm_pipeline.evaluation.quantiles import level_key
 from lstm_pipeline.evaluation.table import ForecastBlock
 
 
@@ -60,11 +61,15 @@ class SampleCollector:
 
 
 def _window(block: ForecastBlock, row: int) -> dict:
-    return {
+    window = {
         "end_ns": int(block.ends[row]),
         "actual": block.actual[row].tolist(),
         **{name: forecast[row].tolist() for name, forecast in block.forecasts.items()},
     }
+    if block.quantiles:  # the band of forecast_windows.png: every level, median included
+        levels = block.quantile_forecasts().items()
+        window["quantiles"] = {level_key(q): forecast[row].tolist() for q, forecast in levels}
+    return window
 
 
 def window_histories(shards, picks: list[int], batch_size: int, scaler, targets) -> dict:

@@ -19,6 +19,7 @@ import numpy as np
 from lstm_pipeline.errors import GenerationMismatchError, PrecisionLossError
 from lstm_pipeline.evaluation.metrics import ForecastErrors
 from lstm_pipeline.evaluation.predicting import TrainStatistics, train_statistics
+from lstm_pipeline.evaluation.quantiles import QuantileScores
 from lstm_pipeline.evaluation.sampling import SampleCollector, window_histories
 from lstm_pipeline.evaluation.table import BASELINES, FORECASTERS, ForecastBlock
 from lstm_pipeline.evaluation.units import storage_half_step, unit_label
@@ -48,11 +49,17 @@ class MetricsAccumulator:
         self.half_step_sum = np.zeros(len(targets))
         self.half_step_count = np.zeros(len(targets), np.int64)
         self.windows = 0
+        self.quantiles: QuantileScores | None = None  # made by the first quantile block
 
     def update(self, block: ForecastBlock) -> None:
-        """Add the errors of every forecaster on ``block``."""
+        """Add the errors of every forecaster on ``block`` (and its quantiles' scores)."""
         for name in FORECASTERS:
             self.errors[name].update(block.actual, block.forecasts[name])
+        levels = block.quantile_forecasts()
+        if levels:
+            if self.quantiles is None:
+                self.quantiles = QuantileScores(list(levels), len(self.targets))
+            self.quantiles.update(block.actual, levels)
         valid = np.isfinite(block.actual)
         half_step = storage_half_step(self.scaler, np.where(valid, block.actual, 0), self.targets)
         self.half_step_sum += np.where(valid, half_step, 0).sum(axis=(0, 1))
@@ -70,7 +77,7 @@ class MetricsAccumulator:
             logger.warning(
                 "evaluation.units names %s, not among the targets %s", unused, self.targets
             )
-        return {
+        result = {
             "task": "forecast",
             "windows": self.windows,
             "targets": self.targets,
@@ -86,6 +93,9 @@ class MetricsAccumulator:
             },
             "skill_definition": "1 - MAE(model) / MAE(baseline): above 0 means the model is better",
         }
+        if self.quantiles is not None:  # a quantile head: absent otherwise, as before
+            result["quantiles"] = self.quantiles.summary(self.targets)
+        return result
 
 
 def skill(model_mae: float | None, baseline_mae: float | None) -> float | None:

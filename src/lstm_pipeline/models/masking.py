@@ -205,3 +205,8 @@ def masked_average(x, mask, name: str):
     """Global average pooling over real steps (plain pooling when ``mask`` is None)."""
     pooling = keras.layers.GlobalAveragePooling1D(name=name)
     return pooling(x) if mask is None else pooling(x, mask=mask)
+
+
+# Every loader of a project model (KerasModelDataset, the checkpoint store) imports this
+# module to register the masking layers; the quantile head's layer and loss register with them.
+from lstm_pipeline.models import quantiles  # noqa: E402, F401

@@ -55,7 +55,7 @@ def build_model(
     """
     import keras
 
-    _check_build(task, stateful, batch_size, n_classes)
+    _check_build(task, stateful, batch_size, n_classes, spec.quantiles)
     with dtype_policy(precision):
         if task == "classification":
             values = keras.Input(shape=(None, n_features), name="values")
@@ -77,13 +77,18 @@ def build_model(
         return keras.Model(inputs, outputs, name=name or spec.architecture)
 
 
-def _check_build(task: str, stateful: bool, batch_size, n_classes) -> None:
+def _check_build(task: str, stateful: bool, batch_size, n_classes, quantiles) -> None:
     if task not in TASKS:
         raise ModelSpecError(f"task must be one of {TASKS}, got {task!r}")
     if stateful and batch_size is None:
         raise ModelSpecError("stateful recurrent layers need a fixed batch_size")
     if task != "classification":
         return
+    if quantiles:
+        raise ModelSpecError(
+            "modelling.quantiles applies to forecasting: a classifier already predicts a "
+            "probability per class. Set modelling.quantiles: null for task classification."
+        )
     if stateful:
         raise ModelSpecError(
             "A classification model reads whole sequences: it cannot be stateful (truncated "
@@ -245,11 +250,34 @@ def _dense_stack(spec: ModelSpec, x):
 
 
 def _head(spec: ModelSpec, x, horizon: int, n_targets: int):
+    return forecast_output(_dense_stack(spec, x), horizon, n_targets, spec.quantiles)
+
+
+def forecast_output(x, horizon: int, n_targets: int, quantiles=None, *, steps=None):
+    """The output layers of every forecasting model, in float32: one Dense, then the
+    forecast ``(horizon, n_targets)``, or with ``quantiles`` ``(horizon, n_targets,
+    n_quantiles)`` through :class:`~lstm_pipeline.models.quantiles.QuantileForecast`.
+
+    ``steps`` is for per-step models over ``(batch, steps, features)``: ``"all"`` keeps a
+    forecast per step, an int (the window length) keeps the last step's only.
+    """
     import keras
 
-    x = _dense_stack(spec, x)
-    x = keras.layers.Dense(horizon * n_targets, dtype="float32", name="forecast_flat")(x)
-    return keras.layers.Reshape((horizon, n_targets), dtype="float32", name="forecast")(x)
+    shape = (horizon, n_targets, len(quantiles)) if quantiles else (horizon, n_targets)
+    width = horizon * n_targets * (len(quantiles) if quantiles else 1)
+    # Dense maps the last axis at every step. Not TimeDistributed, nor a Reshape((-1, ...)):
+    # with either, Keras's traced predict returned one step for a second sequence length
+    x = keras.layers.Dense(width, dtype="float32", name="forecast_flat")(x)
+    if isinstance(steps, int):
+        x = keras.layers.Cropping1D((steps - 1, 0), dtype="float32", name="last_step")(x)
+    elif steps == "all":
+        shape = (-1, *shape)
+    if not quantiles:
+        return keras.layers.Reshape(shape, dtype="float32", name="forecast")(x)
+    from lstm_pipeline.models.quantiles import quantile_output
+
+    x = keras.layers.Reshape(shape, dtype="float32", name="forecast_raw")(x)
+    return quantile_output(x, quantiles, name="forecast")
 
 
 def _classification_head(spec: ModelSpec, x, n_classes: int):

@@ -16,7 +16,7 @@ import numpy as np
 
 from lstm_pipeline.errors import ModelSpecError
 from lstm_pipeline.models.precision import dtype_policy, model_precision
-from lstm_pipeline.models.registry import recurrent_layer
+from lstm_pipeline.models.registry import forecast_output, recurrent_layer
 from lstm_pipeline.models.spec import Cell, ModelSpec
 
 _RECURRENT = ("LSTM", "GRU")
@@ -42,19 +42,12 @@ def _check(spec: ModelSpec) -> None:
         )
 
 
-def _stack(spec: ModelSpec, inputs, stateful: bool, horizon: int, n_targets: int, last_only):
-    import keras
-
+def _stack(spec: ModelSpec, inputs, stateful: bool, shape: tuple, quantiles, last_only):
     x = inputs
     for i, width in enumerate(spec.recurrent.units):
         x = recurrent_layer(spec, width, True, f"{spec.cell}_{i + 1}", stateful)(x)
-    # Dense maps the last axis at every step. Not TimeDistributed, nor a Reshape((-1, ...)):
-    # with either, Keras's traced predict returned one step for a second sequence length
-    x = keras.layers.Dense(horizon * n_targets, dtype="float32", name="forecast_flat")(x)
-    if last_only is not None:
-        x = keras.layers.Cropping1D((last_only - 1, 0), dtype="float32", name="last_step")(x)
-        return keras.layers.Reshape((horizon, n_targets), dtype="float32", name="forecast")(x)
-    return keras.layers.Reshape((-1, horizon, n_targets), dtype="float32", name="forecast")(x)
+    # the head every forecaster shares, per step (or at the window's last step)
+    return forecast_output(x, *shape, quantiles, steps=last_only or "all")
 
 
 def build_sequence_model(
@@ -76,20 +69,24 @@ def build_sequence_model(
         raise ModelSpecError("stateful recurrent layers need a fixed batch size (streams)")
     with dtype_policy(precision):
         inputs = keras.Input(batch_shape=(batch_size, chunk_length, n_features), name="inputs")
-        outputs = _stack(spec, inputs, stateful, horizon, n_targets, None)
+        outputs = _stack(spec, inputs, stateful, (horizon, n_targets), spec.quantiles, None)
         return keras.Model(inputs, outputs, name=f"{spec.architecture}_sequence")
 
 
 def window_model_from(sequence_model, spec: ModelSpec, input_length: int):
     """A stateless model over windows ``(batch, input_length, F)`` -> ``(batch, horizon,
-    n_targets)`` with the sequence model's weights: the forecast made at the last step."""
+    n_targets)`` (or the quantile head's levels last) with the sequence model's weights:
+    the forecast made at the last step."""
     import keras
 
-    _, _, horizon, n_targets = sequence_model.output_shape
+    from lstm_pipeline.models.quantiles import quantile_levels
+
+    shape = tuple(sequence_model.output_shape[2:4])  # horizon, n_targets
+    quantiles = quantile_levels(sequence_model)
     n_features = sequence_model.input_shape[-1]
     with dtype_policy(model_precision(sequence_model)):
         inputs = keras.Input(shape=(input_length, n_features), name="inputs")
-        outputs = _stack(spec, inputs, False, horizon, n_targets, input_length)
+        outputs = _stack(spec, inputs, False, shape, quantiles, input_length)
         model = keras.Model(inputs, outputs, name=f"{spec.architecture}_window")
     model.set_weights(sequence_model.get_weights())
     return model
@@ -139,11 +136,12 @@ def predict_stateful(model, values: np.ndarray, chunk_length: int) -> np.ndarray
     """
     if chunk_length < 1:
         raise ValueError(f"chunk_length must be positive, got {chunk_length}")
+    from lstm_pipeline.models.quantiles import quantile_levels
+
     runner = stateful_copy(model, batch_size=1)
     reset_recurrent_states(runner)
-    per_step = len(runner.output_shape) == 4 or (
-        len(runner.output_shape) == 3 and runner.output_shape[1] is None
-    )
+    rank = len(runner.output_shape) - (1 if quantile_levels(model) else 0)  # no quantile axis
+    per_step = rank == 4 or (rank == 3 and runner.output_shape[1] is None)
     outputs = []
     for start in range(0, len(values), chunk_length):
         chunk = np.asarray(values[start : start + chunk_length], np.float32)[None]

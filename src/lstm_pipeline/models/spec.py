@@ -2,7 +2,7 @@
 
 from typing import Literal, get_args
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from lstm_pipeline.models.precision import Precision
 from lstm_pipeline.parameters import StrictModel
@@ -106,6 +106,23 @@ class LstmFcnSpec(StrictModel):
     dropout: float = Field(default=0.8, ge=0, lt=1)
 
 
+def check_quantile_levels(levels: list[float]) -> None:
+    """Raise ValueError unless ``levels`` are unique, ascending, strictly between 0 and 1
+    and include 0.5 (the median, which point metrics use)."""
+    allowed = (
+        "give ascending, unique levels strictly between 0 and 1 that include 0.5 (the median "
+        "is the point forecast), e.g. [0.1, 0.5, 0.9], or null to turn quantiles off"
+    )
+    if not levels:
+        raise ValueError(f"an empty list has no median: {allowed}")
+    if any(not 0 < q < 1 for q in levels):
+        raise ValueError(f"levels must lie strictly between 0 and 1: {allowed}")
+    if any(b <= a for a, b in zip(levels, levels[1:], strict=False)):
+        raise ValueError(f"levels must be ascending without repeats: {allowed}")
+    if 0.5 not in levels:
+        raise ValueError(f"0.5 is missing: {allowed}")
+
+
 def _check_positive(filters: list[int], kernel_sizes: list[int], name: str) -> None:
     if any(f < 1 for f in filters) or any(k < 1 for k in kernel_sizes):
         raise ValueError(f"{name} filters and kernel sizes must be positive")
@@ -128,6 +145,19 @@ class ModelSpec(StrictModel):
         default=[], description="TimeDistributed(Dense) stack on the sequence outputs"
     )
     dense_units: list[int] = Field(default=[], description="Dense layers before the head")
+    quantiles: list[float] | None = Field(
+        default=None,
+        description="forecast: quantile levels of a quantile head trained on the pinball "
+        "loss, e.g. [0.1, 0.5, 0.9] (sorted, in (0, 1), with 0.5: the point forecast is the "
+        "median); null: one point forecast per step and target",
+    )
+
+    @field_validator("quantiles")
+    @classmethod
+    def _valid_levels(cls, levels: list[float] | None) -> list[float] | None:
+        if levels is not None:
+            check_quantile_levels(levels)
+        return levels
 
     @property
     def cell(self) -> str:

@@ -143,6 +143,7 @@ def _batch_size(config: TrainingConfig, planned_batch_size: int | None) -> int:
 def _compile_fresh(model, config: TrainingConfig, feed, seed: int, task: Task) -> None:
     import keras
 
+    from lstm_pipeline.models.quantiles import quantile_levels
     from lstm_pipeline.trainer.objectives import compile_arguments
     from lstm_pipeline.trainer.optimizers import build_optimizer
 
@@ -150,7 +151,8 @@ def _compile_fresh(model, config: TrainingConfig, feed, seed: int, task: Task) -
     total_updates = config.epochs * math.ceil(feed.steps_per_epoch / config.accumulation_steps)
     model.compile(
         optimizer=build_optimizer(config, total_updates),
-        **compile_arguments(task, config),
+        # the loss follows the model's head: its quantile levels, when it has them
+        **compile_arguments(task, config, quantile_levels(model)),
         jit_compile=False,
     )
 

@@ -208,8 +208,9 @@ def _forecast_setup(setup: dict):
 
     from lstm_pipeline.models.registry import build_model
 
+    spec = ModelSpec.model_validate(setup["spec"])
     model = build_model(
-        ModelSpec.model_validate(setup["spec"]),
+        spec,
         input_length=setup["input_length"],
         n_features=setup["n_features"],
         horizon=setup["horizon"],
@@ -219,7 +220,16 @@ def _forecast_setup(setup: dict):
     batch = setup["batch_size"]
     x = np.random.default_rng(0).normal(size=(batch, setup["input_length"], setup["n_features"]))
     y = np.zeros((batch, setup["horizon"], setup["n_targets"]))
-    return model, x.astype("float32"), y.astype("float32"), "mse"
+    return model, x.astype("float32"), y.astype("float32"), _forecast_loss(spec)
+
+
+def _forecast_loss(spec: ModelSpec):
+    """mse, or the pinball loss for a quantile head (its output has one more axis)."""
+    if not spec.quantiles:
+        return "mse"
+    from lstm_pipeline.models.quantiles import PinballLoss
+
+    return PinballLoss(spec.quantiles)
 
 
 def _classification_setup(setup: dict):

@@ -6,15 +6,24 @@ from lstm_pipeline.trainer.objectives import loss_name
 
 
 def training_report(
-    history: dict, config: TrainingConfig, seed: int, train_set, val_set, task: str = "forecast"
+    history: dict,
+    config: TrainingConfig,
+    seed: int,
+    train_set,
+    val_set,
+    task: str = "forecast",
+    quantiles: list[float] | None = None,
 ) -> dict:
     """The history, the settings with the batch size the run trained with (the planned one
-    for ``batch_size: auto``) and the loss it trained on, the seed, the effective batch
-    (micro-batch x accumulation steps), and what the task adds (:data:`DETAILS`): the number
-    of train and validation windows and the monitored loss (forecasting), or cases,
+    for ``batch_size: auto``) and the loss it trained on (``pinball`` for a model with a
+    quantile head of levels ``quantiles``, then listed beside it), the seed, the effective
+    batch (micro-batch x accumulation steps), and what the task adds (:data:`DETAILS`): the
+    number of train and validation windows and the monitored loss (forecasting), or cases,
     classes, class weights and the monitored loss (classification)."""
     batch_size = history["batch_size"][-1]  # the run's own, kept when it resumed
-    settings = {**config.model_dump(), "loss": loss_name(task, config)}
+    settings = {**config.model_dump(), "loss": loss_name(task, config, quantiles)}
+    if quantiles:
+        settings["quantiles"] = list(quantiles)
     if settings["batch_size"] == "auto":
         settings["batch_size"] = batch_size
     return {

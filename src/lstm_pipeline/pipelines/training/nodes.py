@@ -97,7 +97,10 @@ def train_model(
         planned_batch_size=planned_batch_size["batch_size"],
         task=task,
     )
+    from lstm_pipeline.models.quantiles import quantile_levels
+
     if training.tbptt.enabled:  # forecasting only (classification refuses tbptt)
         model = window_model_from(model, modelling, train_shards.manifest.input_length)
-    report = training_report(history, training, seed, train_shards, val_shards, task)
+    levels = quantile_levels(model)  # the head's own levels: what the loss was
+    report = training_report(history, training, seed, train_shards, val_shards, task, levels)
     return model, report
