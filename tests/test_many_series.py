@@ -85,3 +85,33 @@ def test_a_series_too_short_to_split_is_skipped_and_named(stocks_run):
     assert list(ranges["skipped"]) == ["GOOG"]  # 43 train months
     assert "fewer than 'normalisation.split.min_train_rows' = 60" in ranges["skipped"]["GOOG"]
     assert set(take(series, ranges, "test")["series"]) == {0.0, 1.0, 2.0, 4.0}
+
+
+def test_each_series_is_scored_in_its_own_units_against_its_own_past(tmp_path):
+    """`kedro run -e stocks` end to end: actuals back in each stock's dollars, seasonal naive
+    the same stock's price 12 months before, metrics per series equal to pandas on the
+    predictions table, and their mean."""
+    project = new_project(tmp_path)
+    shutil.copytree(STOCKS.parent, project / "data" / "01_raw" / "stocks")
+    run_in_process(project, params={"training": {"epochs": 2}}, env="stocks")
+    out = project / "data" / "stocks"
+    predictions = pd.read_parquet(out / "07_model_output" / "predictions.parquet")
+    prices = raw_prices().set_index(["symbol", "date"])["price"]
+    target_month = [
+        end + pd.DateOffset(months=int(step))
+        for end, step in zip(predictions["window_end"], predictions["horizon_step"], strict=True)
+    ]
+    keys = list(zip(predictions["series"], target_month, strict=True))
+    np.testing.assert_allclose(predictions["actual"], prices.loc[keys].to_numpy(), rtol=1e-5)
+    year_ago = [(s, m - pd.DateOffset(months=12)) for s, m in keys]
+    np.testing.assert_allclose(
+        predictions["seasonal_naive"], prices.loc[year_ago].to_numpy(), rtol=1e-5
+    )
+    metrics = json.loads((out / "08_reporting" / "metrics.json").read_text())
+    errors = (predictions["predicted"] - predictions["actual"]).abs()
+    per_series = errors.groupby(predictions["series"]).mean()
+    for name, mae in per_series.items():
+        assert metrics["series"][name]["model"]["mae"] == pytest.approx(mae, rel=1e-9)
+    assert metrics["series_mean"]["model"]["mae"] == pytest.approx(per_series.mean(), rel=1e-9)
+    assert metrics["model"]["overall"]["mae"] == pytest.approx(errors.mean(), rel=1e-9)
+    assert "## Per series" in (out / "08_reporting" / "report.md").read_text()

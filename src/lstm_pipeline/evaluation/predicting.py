@@ -22,7 +22,7 @@ from lstm_pipeline.evaluation.baselines import (
     persistence,
     target_feature_index,
 )
-from lstm_pipeline.evaluation.history import TargetHistory
+from lstm_pipeline.evaluation.many import histories, runs_of, train_parts, window_series
 from lstm_pipeline.evaluation.metrics import seasonal_naive_scale
 from lstm_pipeline.evaluation.table import MEDIAN, ForecastBlock, block_to_table
 from lstm_pipeline.scaling.scaler import Scaler
@@ -35,6 +35,7 @@ class TrainStatistics:
 
     mean: np.ndarray
     mase_scale: np.ndarray
+    pairs: np.ndarray | None = None  # the pairs ``mase_scale`` averages, per target
 
 
 def train_statistics(train_series, scaler: Scaler, targets: Sequence[str], period: int):
@@ -56,7 +57,7 @@ def train_statistics(train_series, scaler: Scaler, targets: Sequence[str], perio
             naive_count[i] += pair_count
         tail = joined[-period:]
     with np.errstate(divide="ignore", invalid="ignore"):
-        return TrainStatistics(totals / counts, naive_sum / naive_count)
+        return TrainStatistics(totals / counts, naive_sum / naive_count, naive_count)
 
 
 @dataclass
@@ -87,45 +88,63 @@ class PredictionJob:
         self.drift_lag = self.drift_lag or m.input_length - 1
         check_drift_lag(m.input_length, self.drift_lag)
         self._steps = 1 + m.offset + np.arange(m.horizon)  # d of each horizon step
-        self._history = TargetHistory(self.splits, self.targets)
+        self._histories = histories(self.splits, self.targets)
         self._ends = window_end_ns(self.shards)
-        self._history.seasonal_naive(self._ends[:1], self._steps, self.seasonal_period)
+        self._series = window_series(self.shards)
+        for start, _, name in runs_of(self._series, 0, len(self._ends)):  # each series' first
+            ends = self._ends[start : start + 1]
+            self._histories[name].seasonal_naive(ends, self._steps, self.seasonal_period)
         self.quantile_levels = _model_quantiles(self.model)
 
     def blocks(self) -> Iterator[ForecastBlock]:
         """Forecast blocks in the test windows' reading order, one per batch."""
         from lstm_pipeline.windows.reader import make_dataset, named_shard_errors
 
-        train = train_statistics(self.splits[0], self.scaler, self.targets, self.seasonal_period)
-        ends = self._ends
+        means = self._train_means()
         first = 0
         with named_shard_errors():
-            for batch_inputs, actual in make_dataset(self.shards, self.batch_size, shuffle=False):
-                inputs = batch_inputs.numpy()
-                block_ends = ends[first : first + len(inputs)]
-                yield self._forecast(inputs, actual.numpy(), block_ends, first, train.mean)
+            for batch_inputs, batch_actual in make_dataset(
+                self.shards, self.batch_size, shuffle=False
+            ):
+                inputs, actual = batch_inputs.numpy(), batch_actual.numpy()
+                for a, b, name in runs_of(self._series, first, len(inputs)):
+                    ends = self._ends[first + a : first + b]
+                    yield self._forecast(inputs[a:b], actual[a:b], ends, first + a, name, means)
                 first += len(inputs)
+
+    def _train_means(self) -> dict:
+        """The train mean of each series (key None for one series), in original units."""
+        names = list(self._histories)
+        parts = train_parts(self.splits[0], names)
+        return {
+            name: train_statistics(
+                parts[name], self.scaler.for_series(name), self.targets, self.seasonal_period
+            ).mean
+            for name in names
+        }
 
     def tables(self) -> Iterator[pa.Table]:
         """:meth:`blocks` as rows of the predictions table."""
         for block in self.blocks():
             yield block_to_table(block, self.targets)
 
-    def _forecast(self, inputs, actual, ends, first, train_mean) -> ForecastBlock:
-        horizon = actual.shape[1]
+    def _forecast(self, inputs, actual, ends, first, name, means) -> ForecastBlock:
+        """The forecasts of windows of one series (``name``; None: one series)."""
+        horizon, history = actual.shape[1], self._histories[name]
         model, quantiles = self._model_forecasts(inputs)
         scaled = {
             "model": model,
             "persistence": persistence(inputs, self._target_inputs, horizon),
-            "seasonal_naive": self._history.seasonal_naive(ends, self._steps, self.seasonal_period),
+            "seasonal_naive": history.seasonal_naive(ends, self._steps, self.seasonal_period),
             "drift": drift(inputs, self._target_inputs, self._steps, self.drift_lag),
         }
-        forecasts = {k: self.scaler.inverse_transform(v, self.targets) for k, v in scaled.items()}
-        original_actual = self.scaler.inverse_transform(actual, self.targets)
-        forecasts["train_mean"] = np.broadcast_to(train_mean, original_actual.shape)
+        back = self.scaler.for_series(name).inverse_transform
+        forecasts = {k: back(v, self.targets) for k, v in scaled.items()}
+        original_actual = back(actual, self.targets)
+        forecasts["train_mean"] = np.broadcast_to(means[name], original_actual.shape)
         # the scalers are increasing per target, so quantiles stay quantiles in original units
-        levels = {q: self.scaler.inverse_transform(v, self.targets) for q, v in quantiles.items()}
-        return ForecastBlock(first, ends, original_actual, forecasts, levels)
+        levels = {q: back(v, self.targets) for q, v in quantiles.items()}
+        return ForecastBlock(first, ends, original_actual, forecasts, levels, name)
 
     def _model_forecasts(self, inputs) -> tuple[np.ndarray, dict[float, np.ndarray]]:
         """The model's point forecast (a quantile head's median) and its other levels."""

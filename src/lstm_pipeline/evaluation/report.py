@@ -116,6 +116,7 @@ def markdown_report(metrics: dict, training_history: dict, model_summary: dict) 
             for target in targets
             for line in target_section(metrics, target) + quantile_section(metrics, target)
         ),
+        *series_section(metrics),
         *training_lines(training_history, model_summary),
         "## Plots",
         "",
@@ -123,6 +124,36 @@ def markdown_report(metrics: dict, training_history: dict, model_summary: dict) 
         "",
     ]
     return "\n".join(lines)
+
+
+def series_section(metrics: dict) -> list[str]:
+    """Many series: MAE of the model and each baseline per series (all targets pooled),
+    the mean over the series, and the series each forecaster wins; [] for one series."""
+    if "series" not in metrics:
+        return []
+    names = ["model", *metrics["baselines"]]
+    lines = [
+        "## Per series (MAE, each series in its own units; MASE by its own train scale)",
+        "",
+        "| series | windows | " + " | ".join(names) + " | best |",
+        "|---|---|" + "---|" * len(names) + "---|",
+    ]
+    for series, result in metrics["series"].items():
+        maes = {n: result[n]["mae"] for n in names}
+        best = min((v, n) for n, v in maes.items() if v is not None)[1]
+        cells = " | ".join(_figure(maes[n]) for n in names)
+        lines.append(f"| {series} | {result['windows']} | {cells} | {best} |")
+    mean = metrics["series_mean"]
+    lines.append(
+        "| mean of series | | " + " | ".join(_figure(mean[n]["mae"]) for n in names) + " | |"
+    )
+    mase = " | ".join(_figure(mean[n]["mase"]) for n in names)
+    lines += ["| mean MASE | | " + mase + " | |", ""]
+    return lines
+
+
+def _figure(value) -> str:
+    return "" if value is None else f"{value:.4f}"
 
 
 def training_lines(training_history: dict, model_summary: dict) -> list[str]:

@@ -9,6 +9,7 @@
 import numpy as np
 
 from lstm_pipeline.evaluation.baselines import target_feature_index
+from lstm_pipeline.evaluation.many import window_series
 from lstm_pipeline.evaluation.quantiles import level_key
 from lstm_pipeline.evaluation.table import ForecastBlock
 
@@ -82,12 +83,14 @@ def window_histories(shards, picks: list[int], batch_size: int, scaler, targets)
         return {}
     m = shards.manifest
     target_inputs = target_feature_index(list(m.feature_columns), list(targets))
+    names = window_series(shards)  # many series: each window in its own series' units
     histories, first = {}, 0
     with named_shard_errors():
         for inputs, _ in make_dataset(shards, batch_size, shuffle=False):
             values = inputs.numpy()[:, :, target_inputs]
             for index in (i for i in picks if first <= i < first + len(values)):
-                histories[index] = scaler.inverse_transform(values[index - first], targets).tolist()
+                own = scaler.for_series(names[index]) if names is not None else scaler
+                histories[index] = own.inverse_transform(values[index - first], targets).tolist()
             first += len(values)
             if first > picks[-1]:
                 break

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lstm_pipeline.errors import GenerationMismatchError, PrecisionLossError
+from lstm_pipeline.evaluation.many import runs_of, train_parts, window_series
 from lstm_pipeline.evaluation.metrics import ForecastErrors
 from lstm_pipeline.evaluation.predicting import TrainStatistics, train_statistics
 from lstm_pipeline.evaluation.quantiles import QuantileScores
@@ -98,6 +99,51 @@ class MetricsAccumulator:
         return result
 
 
+def _train_statistics(train_series, scaler, targets, period: int, names) -> dict:
+    """:class:`TrainStatistics` per series (key None for one series)."""
+    keys = [None] if names is None else list(dict.fromkeys(names))
+    parts = train_parts(train_series, keys)
+    return {n: train_statistics(parts[n], scaler.for_series(n), targets, period) for n in keys}
+
+
+def pooled(trains: dict) -> TrainStatistics:
+    """One series' statistics, or every series' pooled: the mean of the means, the
+    in-sample naive MAE over all pairs of all series (the pooled MASE scale)."""
+    if list(trains) == [None]:
+        return trains[None]
+    stats = list(trains.values())
+    pairs = np.sum([s.pairs for s in stats], axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.sum([s.mase_scale * s.pairs for s in stats], axis=0) / pairs
+    return TrainStatistics(np.mean([s.mean for s in stats], axis=0), scale, pairs)
+
+
+def series_metrics(per_series: dict, trains: dict, period: int, units: Mapping) -> dict:
+    """``series``: each series' overall metrics of the model and the baselines (MASE by
+    its own train scale); ``series_mean``: their mean over the series, per forecaster."""
+    result = {}
+    for name, accumulator in per_series.items():
+        scored = accumulator.metrics(trains[name], period, units)
+        result[name] = {
+            "windows": scored["windows"],
+            "model": scored["model"]["overall"],
+            **{b: scored["baselines"][b]["overall"] for b in BASELINES},
+        }
+    mean = {
+        forecaster: {
+            metric: _mean([r[forecaster][metric] for r in result.values()])
+            for metric in ("mae", "rmse", "mape", "smape", "mase")
+        }
+        for forecaster in FORECASTERS
+    }
+    return {"series": result, "series_mean": mean}
+
+
+def _mean(values: list) -> float | None:
+    present = [v for v in values if v is not None and np.isfinite(v)]
+    return float(np.mean(present)) if present else None
+
+
 def skill(model_mae: float | None, baseline_mae: float | None) -> float | None:
     """1 - model MAE / baseline MAE; None where either is missing or the baseline is 0."""
     if model_mae is None or not baseline_mae:
@@ -174,8 +220,10 @@ def score_predictions(
     targets, horizon = list(m.target_columns), m.horizon
     _check_table_matches(predictions, shards, horizon * len(targets))
     mase_period = mase_period or seasonal_period
-    train = train_statistics(train_series, scaler, targets, mase_period)
+    names = window_series(shards)
+    trains = _train_statistics(train_series, scaler, targets, mase_period, names)
     accumulator = MetricsAccumulator(targets, horizon, scaler)
+    per_series = {n: MetricsAccumulator(targets, horizon, scaler.for_series(n)) for n in trains}
     collector = SampleCollector(
         m.windows_total,
         horizon * len(targets),
@@ -187,8 +235,13 @@ def score_predictions(
     for block in predictions.blocks(targets, horizon, batch_size):
         accumulator.update(block)
         collector.update(block)
-    metrics = accumulator.metrics(train, seasonal_period, units or {})
+        if names is not None:
+            for start, stop, name in runs_of(names, block.first, len(block)):
+                per_series[name].update(block.slice(start, stop))
+    metrics = accumulator.metrics(pooled(trains), seasonal_period, units or {})
     metrics["mase_period"] = mase_period
+    if names is not None:
+        metrics.update(series_metrics(per_series, trains, seasonal_period, units or {}))
     check_storage_resolution(metrics, scaler)
     histories = window_histories(shards, collector.picks, batch_size, scaler, targets)
     return Evaluation(metrics, collector.samples(targets, histories))

@@ -47,8 +47,9 @@ def _is_quantile_column(name: str) -> bool:
         return False
 
 
-def predictions_schema(levels: Sequence[float] = ()) -> pa.Schema:
-    """The table's schema; ``levels`` (other than the median) add their quantile columns."""
+def predictions_schema(levels: Sequence[float] = (), many: bool = False) -> pa.Schema:
+    """The table's schema; ``levels`` (other than the median) add their quantile columns,
+    ``many`` (series) a last ``series`` column naming each row's series."""
     return pa.schema(
         [
             ("window_end", pa.timestamp("ns")),
@@ -57,6 +58,7 @@ def predictions_schema(levels: Sequence[float] = ()) -> pa.Schema:
             ("actual", pa.float64()),
             *((column, pa.float64()) for column in FORECAST_COLUMNS.values()),
             *((quantile_column(q), pa.float64()) for q in levels if q != MEDIAN),
+            *([("series", pa.string())] if many else []),
         ]
     )
 
@@ -77,9 +79,22 @@ class ForecastBlock:
     actual: np.ndarray
     forecasts: dict[str, np.ndarray]
     quantiles: dict[float, np.ndarray] = field(default_factory=dict)
+    series: str | None = None  # many series: the one these windows belong to
 
     def __len__(self) -> int:
         return len(self.ends)
+
+    def slice(self, start: int, stop: int) -> "ForecastBlock":
+        """Windows ``start`` .. ``stop - 1`` of the block."""
+        part = slice(start, stop)
+        return ForecastBlock(
+            self.first + start,
+            self.ends[part],
+            self.actual[part],
+            {name: values[part] for name, values in self.forecasts.items()},
+            {level: values[part] for level, values in self.quantiles.items()},
+            self.series,
+        )
 
     def quantile_forecasts(self) -> dict[float, np.ndarray]:
         """Every level's forecast, the median included, ascending; empty without quantiles."""
@@ -102,7 +117,10 @@ def block_to_table(block: ForecastBlock, targets: Sequence[str]) -> pa.Table:
         *(pa.array(block.forecasts[name].reshape(-1), pa.float64()) for name in FORECASTERS),
         *(pa.array(block.quantiles[q].reshape(-1), pa.float64()) for q in levels),
     ]
-    return pa.Table.from_arrays(columns, schema=predictions_schema(levels))
+    many = block.series is not None
+    if many:
+        columns.append(pa.array([block.series] * (windows * horizon * n_targets), pa.string()))
+    return pa.Table.from_arrays(columns, schema=predictions_schema(levels, many))
 
 
 def write_predictions(path: str | Path, tables: Iterable[pa.Table], lineage=None) -> int:
@@ -113,7 +131,7 @@ def write_predictions(path: str | Path, tables: Iterable[pa.Table], lineage=None
     tables = iter(tables)
     first = next(tables, None)
     levels = quantile_columns_in(first.column_names) if first is not None else []
-    schema = predictions_schema(levels)
+    schema = predictions_schema(levels, first is not None and "series" in first.column_names)
     schema = schema.with_metadata({LINEAGE_KEY: json.dumps(lineage).encode()})
     rows = 0
     with pq.ParquetWriter(str(path), schema) as writer:

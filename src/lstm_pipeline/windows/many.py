@@ -66,10 +66,10 @@ class ManySeries(SeriesSource):
         return self.split.lineage
 
     def _part(self, name: str, earlier: Sequence, context_rows: int):
-        own = _slice_of(self.split, name)
+        own = slice_of(self.split, name)
         if not context_rows:
             return own
-        before = [_slice_of(s, name) for s in earlier if s.num_rows]
+        before = [slice_of(s, name) for s in earlier if s.num_rows]
         return WithContext(own, [b for b in before if b is not None], context_rows)
 
     def batches(self, columns: Sequence[str]) -> Iterator:
@@ -79,7 +79,8 @@ class ManySeries(SeriesSource):
             yield from part.batches(columns)
 
 
-def _slice_of(split, name: str) -> RowSlice | None:
+def slice_of(split, name: str) -> RowSlice | None:
+    """The rows of series ``name`` in ``split``; None where the split has none."""
     for block_name, start, rows in series_blocks(split):
         if block_name == name:
             return RowSlice(split, start, rows)
