@@ -115,3 +115,32 @@ def test_each_series_is_scored_in_its_own_units_against_its_own_past(tmp_path):
     assert metrics["series_mean"]["model"]["mae"] == pytest.approx(per_series.mean(), rel=1e-9)
     assert metrics["model"]["overall"]["mae"] == pytest.approx(errors.mean(), rel=1e-9)
     assert "## Per series" in (out / "08_reporting" / "report.md").read_text()
+
+
+def test_one_file_per_series_reads_as_the_long_table_does(tmp_path):
+    from lstm_pipeline.ingest.cleaning import MissingSpec
+    from lstm_pipeline.ingest.many import make_many_regular, read_many_series
+    from lstm_pipeline.ingest.timestamps import TimestampSpec
+
+    raw = pd.read_csv(STOCKS)
+    for symbol in ("IBM", "AAPL"):
+        raw[raw["symbol"] == symbol].drop(columns="symbol").to_csv(tmp_path / f"{symbol}.csv")
+    stamp = TimestampSpec(column="date", date_column=None, time_column=None, format="%b %d %Y")
+    options = {"timestamp": stamp, "features": ["price"], "targets": ["price"]}
+    options |= {"missing_markers": [], "chunk_rows": 50, "csv_options": {}}
+    files = sorted(tmp_path.glob("*.csv"))
+    frame, report = read_many_series(
+        files,
+        series_id=None,
+        per_file=True,
+        read_options=options,
+        duplicates="error",
+        max_timestamp_gap=None,
+    )
+    assert report["series"]["names"] == ["AAPL", "IBM"]
+    series, _ = make_many_regular(
+        frame, report, frequency=None, missing=MissingSpec(), resampling=None
+    )
+    assert series.attrs["series"] == [["AAPL", 123], ["IBM", 123]]
+    ibm = raw[raw["symbol"] == "IBM"]["price"].to_numpy()
+    np.testing.assert_allclose(series[series["series"] == 1]["price"], ibm, rtol=1e-6)
