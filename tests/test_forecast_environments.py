@@ -42,6 +42,9 @@ def test_airline_runs_monthly_and_reproduces_the_published_seasonal_naive_mape(a
     metrics = json.loads((out / "08_reporting" / "metrics.json").read_text())
     mape = metrics["baselines"]["seasonal_naive"]["overall"]["mape"]
     assert mape == pytest.approx(0.13189, abs=5e-6)
+    assert metrics["frequency"] == "MS"
+    report = (out / "08_reporting" / "report.md").read_text()
+    assert "one step: month, `MS`" in report and "copies the value 12 months before" in report
 
 
 def test_seattle_weather_takes_date_parts_and_a_text_category(tmp_path):

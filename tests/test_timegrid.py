@@ -56,3 +56,21 @@ def test_a_frequency_setting_must_be_one_pandas_reads():
         pandas_frequency("monthly")
     with pytest.raises(ValueError, match="is not on the .MS. grid"):
         TimeGrid("MS").range(int(ns(["1949-01-15"])[0]), periods=3)
+
+
+@pytest.mark.parametrize(
+    ("frequency", "name", "stamp"),
+    [
+        ("h", "hours", "1957-12-01 00:00"),
+        ("15min", "15-minute steps", "1957-12-01 00:00"),
+        ("D", "days", "1957-12-01"),
+        ("W-SUN", "weeks", "1957-12-01"),
+        ("MS", "months", "1957-12"),
+        ("QS", "quarters", "1957-12"),
+        ("B", "business days", "1957-12-01"),
+    ],
+)
+def test_steps_and_stamps_are_named_as_people_say_them(frequency, name, stamp):
+    grid = TimeGrid(frequency)
+    assert grid.step_name() == name
+    assert grid.stamp_text(pd.Timestamp("1957-12-01").value) == stamp

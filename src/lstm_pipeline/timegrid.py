@@ -121,6 +121,28 @@ class TimeGrid:
         anchor = self.offset.rollforward(pd.Timestamp("2000-01-01"))
         return len(pd.date_range(anchor, anchor + span, freq=self.offset)) - 1
 
+    def step_name(self) -> str:
+        """What one step is called, plural, for axis labels: 'hours', 'months',
+        '15-minute steps'."""
+        base = _STEP_NAMES.get(self._unit())
+        if base is None:
+            return f"steps of {self.frequency}"
+        return base if self.offset.n == 1 else f"{self.offset.n}-{base[:-1]} steps"
+
+    def stamp_text(self, stamp_ns: int) -> str:
+        """A timestamp as precise as the step needs: '1957-12' for months, a date for days."""
+        stamp = pd.Timestamp(stamp_ns)
+        for unit, pattern in _STAMP_PATTERNS:
+            if unit == self._unit():
+                return stamp.strftime(pattern)
+        return str(stamp)
+
+    def _unit(self) -> str:
+        """'MS', 'W', 'QS', 'B' for a calendar step (anchor dropped), else the class name."""
+        if self.is_calendar:
+            return self.offset.rule_code.split("-")[0]
+        return type(self.offset).__name__
+
     def nominal(self) -> pd.Timedelta:
         """The typical length of a step (a calendar step: its median over a few years)."""
         if not self.is_calendar:
@@ -128,6 +150,37 @@ class TimeGrid:
         anchor = self.offset.rollforward(pd.Timestamp("2000-01-01"))
         sample = pd.date_range(anchor, periods=60, freq=self.offset)
         return pd.Timedelta(int(np.median(np.diff(sample.as_unit("ns").asi8))), unit="ns")
+
+
+# by the offset's rule code (calendar) or class name (fixed)
+_STEP_NAMES = {
+    "Nano": "nanoseconds",
+    "Second": "seconds",
+    "Minute": "minutes",
+    "Hour": "hours",
+    "Day": "days",
+    "B": "business days",
+    "MS": "months",
+    "ME": "months",
+    "QS": "quarters",
+    "QE": "quarters",
+    "YS": "years",
+    "YE": "years",
+    "W": "weeks",
+}
+_STAMP_PATTERNS = (
+    ("MS", "%Y-%m"),
+    ("ME", "%Y-%m"),
+    ("QS", "%Y-%m"),
+    ("QE", "%Y-%m"),
+    ("YS", "%Y"),
+    ("YE", "%Y"),
+    ("W", "%Y-%m-%d"),
+    ("B", "%Y-%m-%d"),
+    ("Day", "%Y-%m-%d"),
+    ("Hour", "%Y-%m-%d %H:%M"),
+    ("Minute", "%Y-%m-%d %H:%M"),
+)
 
 
 def _fixed_ns(offset: pd.DateOffset) -> int | None:

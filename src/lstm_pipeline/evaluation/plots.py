@@ -21,6 +21,7 @@ import pandas as pd
 
 from lstm_pipeline.evaluation.quantiles import interval_pairs
 from lstm_pipeline.evaluation.units import shared_unit_label, unit_label
+from lstm_pipeline.timegrid import TimeGrid
 
 COLOURS = {
     "actual": "black",
@@ -53,6 +54,18 @@ class PlotInputs:
         """'<target> (<unit>)' for an axis of values of one target."""
         name = self.samples["targets"][target]
         return f"{name} ({unit_label(self.units, name)})"
+
+    def steps_label(self, after: str) -> str:
+        """'months from the last input' (the series' step; 'steps' when unknown)."""
+        frequency = self.metrics.get("frequency")
+        return f"{TimeGrid(frequency).step_name() if frequency else 'steps'} {after}"
+
+    def stamp(self, stamp_ns: int) -> str:
+        """A window's end as precise as the step needs ('1957-12' for months)."""
+        frequency = self.metrics.get("frequency")
+        return (
+            TimeGrid(frequency).stamp_text(stamp_ns) if frequency else str(pd.Timestamp(stamp_ns))
+        )
 
     def pooled_unit(self) -> str:
         """The unit of quantities pooled over every target (errors, residuals)."""
@@ -110,11 +123,11 @@ def forecast_windows(data: PlotInputs, target: int = 0):
             label = f"model {lower:g}-{upper:g}"
             axis.fill_between(future, low, high, color=COLOURS["model"], alpha=0.15, label=label)
         axis.axvline(0.5, color="grey", lw=0.8)
-        axis.set_title(f"window ending {pd.Timestamp(window['end_ns'])}", fontsize=9)
+        axis.set_title(f"window ending {data.stamp(window['end_ns'])}", fontsize=9)
         axis.set_ylabel(data.value_label(target), fontsize=8)
         axis.grid(alpha=0.3)
     axes[0, 0].legend(fontsize=8, ncol=5)
-    axes[-1, 0].set_xlabel("steps from the last input")
+    axes[-1, 0].set_xlabel(data.steps_label("from the last input"))
     figure.suptitle(f"Test windows: {data.samples['targets'][target]}")
     figure.tight_layout()
     return figure
@@ -143,7 +156,7 @@ def error_by_horizon(data: PlotInputs):
     for name, result in _lines(data.metrics).items():
         mae = np.asarray(result["per_horizon_step"]["mae"], dtype=float)  # None -> nan
         axis.plot(np.arange(1, len(mae) + 1), mae, marker=".", color=COLOURS[name], label=name)
-    axis.set_xlabel("horizon step")
+    axis.set_xlabel(data.steps_label("ahead (horizon step)"))
     axis.set_ylabel(f"MAE ({data.pooled_unit()})")
     axis.set_title("Error by horizon step")
     axis.grid(alpha=0.3)
@@ -186,7 +199,8 @@ def learning_curves_plotly(data: PlotInputs):
 
 def forecast_windows_plotly(data: PlotInputs):
     """Plotly twin of :func:`forecast_windows` (first target, windows as legend groups)."""
-    figure = plotly_figure("Test windows", "steps from the last input", data.value_label(0))
+    x_label = data.steps_label("from the last input")
+    figure = plotly_figure("Test windows", x_label, data.value_label(0))
     for number, window in enumerate(data.samples["windows"]):
         steps = list(range(1, len(window["actual"]) + 1))
         for (lower, upper), low, high in quantile_bands(window)[:1]:  # the widest band
@@ -217,7 +231,8 @@ def one_step_plotly(data: PlotInputs):
 def error_by_horizon_plotly(data: PlotInputs):
     """Plotly twin of :func:`error_by_horizon`."""
     unit = data.pooled_unit()
-    figure = plotly_figure("Error by horizon step", "horizon step", f"MAE ({unit})")
+    x_label = data.steps_label("ahead (horizon step)")
+    figure = plotly_figure("Error by horizon step", x_label, f"MAE ({unit})")
     for name, result in _lines(data.metrics).items():
         mae = result["per_horizon_step"]["mae"]
         figure.add_scatter(x=list(range(1, len(mae) + 1)), y=mae, name=name)

@@ -12,6 +12,7 @@ from lstm_pipeline.evaluation.comparison import (
 from lstm_pipeline.evaluation.plots import PLOTS, PLOTS_FOLDER
 from lstm_pipeline.evaluation.scoring import skill
 from lstm_pipeline.evaluation.units import unit_label
+from lstm_pipeline.timegrid import TimeGrid
 
 
 def metrics_table(metrics: dict, target: str) -> str:
@@ -105,10 +106,12 @@ def markdown_report(metrics: dict, training_history: dict, model_summary: dict) 
     lines = [
         "# Evaluation report",
         "",
-        f"Test split: {metrics['windows']:,} windows; metrics in original units ({units}). "
-        f"MASE divides by the in-sample naive MAE of the train split at lag "
-        f"{metrics.get('mase_period', metrics['seasonal_period'])} (its own period, "
-        f"`evaluation.mase_period`).",
+        f"Test split: {metrics['windows']:,} windows{_step_note(metrics)}; metrics in "
+        f"original units ({units}). Seasonal naive copies the value "
+        f"{_steps(metrics, metrics['seasonal_period'])} before each target. MASE divides by "
+        f"the in-sample naive MAE of the train split at lag "
+        f"{_steps(metrics, metrics.get('mase_period') or metrics['seasonal_period'])} (its "
+        f"own period, `evaluation.mase_period`).",
         "",
         *_quantile_note(metrics),
         *(
@@ -124,6 +127,19 @@ def markdown_report(metrics: dict, training_history: dict, model_summary: dict) 
         "",
     ]
     return "\n".join(lines)
+
+
+def _steps(metrics: dict, count: int) -> str:
+    """'12 months' for a count of the series' steps ('12 steps' when unknown)."""
+    frequency = metrics.get("frequency")
+    return f"{count} {TimeGrid(frequency).step_name() if frequency else 'steps'}"
+
+
+def _step_note(metrics: dict) -> str:
+    frequency = metrics.get("frequency")
+    return (
+        f" (one step: {TimeGrid(frequency).step_name()[:-1]}, `{frequency}`)" if frequency else ""
+    )
 
 
 def series_section(metrics: dict) -> list[str]:

@@ -240,6 +240,7 @@ def score_predictions(
                 per_series[name].update(block.slice(start, stop))
     metrics = accumulator.metrics(pooled(trains), seasonal_period, units or {})
     metrics["mase_period"] = mase_period
+    metrics["frequency"] = m.frequency  # horizon labels in the report and the plots
     if names is not None:
         metrics.update(series_metrics(per_series, trains, seasonal_period, units or {}))
     check_storage_resolution(metrics, scaler)
