@@ -11,6 +11,7 @@ import pandas as pd
 
 from lstm_pipeline.pipelines.normalisation.params import NormalisationParams
 from lstm_pipeline.scaling import labelled
+from lstm_pipeline.scaling.calendar import add_calendar, check_calendar
 from lstm_pipeline.scaling.categories import fit_categories, unseen_counts
 from lstm_pipeline.scaling.many import fit_per_series, numeric_columns, series_names
 from lstm_pipeline.scaling.scaler import Scaler, check_train_split, fit_with_pca
@@ -89,6 +90,8 @@ def _fit_on_rows(series: pd.DataFrame, split_ranges: dict, params: Normalisation
     if names and params.scale_per_series:
         fit = partial(fit_with_pca, method=params.scaler, pca=params.pca)
         fitted["per_series"] = fit_per_series(series, split_ranges, fit)
+    check_calendar(train, params.calendar_features)
+    fitted["calendar"] = list(params.calendar_features)
     fitted["categorical"] = None
     if vocabularies:
         encoding, unseen = params.categorical_encoding, params.unseen_category
@@ -107,7 +110,7 @@ def _scale_rows(series: pd.DataFrame, split_ranges: dict, scaler: dict) -> tuple
     transform, categorical, splits = Scaler(scaler).transform, scaler.get("categorical"), []
     for name in SPLITS:
         rows = take(series, split_ranges, name)
-        part = transform(rows, name)
+        part = add_calendar(transform(rows, name), scaler.get("calendar") or [])
         unseen = unseen_counts(rows, categorical) if categorical else {}
         _warn_unseen(name, unseen)
         part.attrs = {

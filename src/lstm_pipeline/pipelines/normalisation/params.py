@@ -6,6 +6,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from lstm_pipeline.parameters import StrictModel
+from lstm_pipeline.scaling.calendar import CalendarFeature
 from lstm_pipeline.scaling.categories import CategoryEncoding, UnseenCategory
 from lstm_pipeline.scaling.labelled import SequenceScaler
 from lstm_pipeline.scaling.scaler import ScalerMethod
@@ -97,6 +98,9 @@ class NormalisationParams(StrictModel):
     )
     scale_per_series: bool = Field(
         default=False, description="many series: a scaler per series (its own train rows)"
+    )
+    calendar_features: list[CalendarFeature] = Field(
+        default=[], description="sine/cosine inputs derived from the timestamps"
     )
     series_input: Literal["none", "onehot"] = Field(
         default="none", description="many series: the series identity as one-hot inputs"
