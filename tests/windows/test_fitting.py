@@ -93,6 +93,7 @@ def test_windows_never_span_rows_dropped_by_ingestion(seed):
     stats = SegmentStats()
     segments = list(iter_segments(iter(kept), spec, 64, stats, TimeGrid("h")))
     assert stats.windows == windows and stats.time_jumps == (np.diff(stamps) != HOUR).sum()
+    assert scan_runs(iter(kept), spec, TimeGrid("h")).windows == windows  # the check agrees
     starts = {int(stamps[start]): length for start, length in runs}
     for segment in segments:  # each segment lies in one run
         run_start = max(s for s in starts if s <= segment.start_ns)

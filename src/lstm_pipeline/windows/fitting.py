@@ -80,15 +80,25 @@ class RunScanner:
         del self.longest[self.keep :]
 
 
-def scan_runs(batches: Iterable[tuple[np.ndarray, np.ndarray]], spec: WindowSpec) -> RunScanner:
+def scan_runs(
+    batches: Iterable[tuple[np.ndarray, np.ndarray]], spec: WindowSpec, grid=None
+) -> RunScanner:
     """A finished :class:`RunScanner` over ``batches``: ``windows`` holds exactly the number
-    of windows the writer makes of them, ``longest`` the longest runs of complete rows."""
-    scanner = RunScanner(spec)
+    of windows the writer makes of them, ``longest`` the longest runs of complete rows. With
+    the series' ``grid``, a jump in time ends a run, as it does for the writer."""
+    scanner, last = RunScanner(spec), None
     for stamps, values in batches:
         if stamps is None:  # a boundary between two series
             scanner.finish()
+            last = None
             continue
-        scanner.feed(stamps, values)
+        jumps = np.flatnonzero(~grid.follows(stamps, last)) if grid is not None else []
+        last = int(stamps[-1]) if len(stamps) else last
+        bounds = [0, *jumps, len(values)]
+        for piece, (begin, end) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+            if piece:  # rows from a jump on start a new run
+                scanner.finish()
+            scanner.feed(stamps[begin:end], values[begin:end])
     scanner.finish()
     return scanner
 
@@ -121,7 +131,7 @@ def require_windows(source, columns: list[str], spec: WindowSpec, where: str) ->
 
     Raises :class:`WindowingError` naming ``where``, the longest runs of rows without a
     missing value and the window span when it holds none."""
-    scanner = scan_runs(source.batches(columns), spec)
+    scanner = scan_runs(source.batches(columns), spec, getattr(source, "grid", None))
     if scanner.windows:
         return scanner.windows
     if scanner.longest:
