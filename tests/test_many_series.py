@@ -144,3 +144,19 @@ def test_one_file_per_series_reads_as_the_long_table_does(tmp_path):
     assert series.attrs["series"] == [["AAPL", 123], ["IBM", 123]]
     ibm = raw[raw["symbol"] == "IBM"]["price"].to_numpy()
     np.testing.assert_allclose(series[series["series"] == 1]["price"], ibm, rtol=1e-6)
+
+
+def test_a_series_shorter_than_a_window_is_listed_with_none_and_named(stocks_run, caplog):
+    from lstm_pipeline.windows.many import ManySeries
+    from lstm_pipeline.windows.series import ParquetSeries
+    from lstm_pipeline.windows.spec import WindowSpec
+    from lstm_pipeline.windows.writing import WindowingJob
+
+    train = ParquetSeries(stocks_run / "04_feature" / "train_series.parquet")
+    job = WindowingJob(
+        source=ManySeries(train), spec=WindowSpec(60, 6), features=["price"], targets=["price"]
+    )
+    manifest = job.write(stocks_run / "long_windows")
+    assert dict(manifest["series_windows"])["GOOG"] == 0  # 43 train months < 66
+    assert manifest["windows_total"] == 4 * (98 - 66 + 1)
+    assert "series ['GOOG'] hold no complete window and are skipped" in caplog.text

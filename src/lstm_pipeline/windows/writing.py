@@ -203,6 +203,9 @@ def _log_written(name: str, manifest: dict, windows: int) -> None:
         manifest["array_bytes"] / 1e6,
         windows / max(manifest["seconds"], 1e-9),
     )
+    short = [series for series, count in manifest.get("series_windows", []) if not count]
+    if short:  # shorter than a window here: skipped, and said so
+        logger.warning("%s: series %s hold no complete window and are skipped", name, short)
 
 
 def write_shards(
