@@ -1,10 +1,11 @@
 """Every folder under pipelines/ is a pipeline of the same name; __default__ runs them all
-except `planning`, an on-demand measurement (minutes of child processes)."""
+except the on-demand ones: `planning`, a measurement (minutes of child processes), and
+`backtest`, the rolling-origin folds (a model trained per fold)."""
 
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
-ON_DEMAND = ("planning",)
+ON_DEMAND = ("planning", "backtest")
 
 
 def register_pipelines() -> dict[str, Pipeline]:
@@ -16,11 +17,14 @@ def register_pipelines() -> dict[str, Pipeline]:
 
 def stage_of_nodes() -> dict[str, str]:
     """Node name -> the stage (registered pipeline) it belongs to, whichever subset of the
-    project a run selects (Airflow runs one node per process)."""
+    project a run selects (Airflow runs one node per process). A node of a backtest fold
+    belongs to that fold's copy of its stage ('backtest.fold_2.training')."""
     from kedro.framework.project import pipelines
 
+    from lstm_pipeline.pipelines.backtest.pipeline import fold_stage
+
     return {
-        node.name: name
+        node.name: fold_stage(node) or name
         for name, pipeline in pipelines.items()
         if name != "__default__"
         for node in pipeline.nodes

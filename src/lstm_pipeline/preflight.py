@@ -18,6 +18,7 @@ from kedro.validation import ParameterValidationError
 
 from lstm_pipeline.errors import SettingsError
 from lstm_pipeline.models.spec import ModelSpec
+from lstm_pipeline.pipelines.backtest.params import BacktestParams
 from lstm_pipeline.pipelines.evaluation.params import EvaluationParams
 from lstm_pipeline.pipelines.ingestion.params import IngestionParams
 from lstm_pipeline.pipelines.normalisation.params import NormalisationParams
@@ -36,6 +37,7 @@ PARAMETER_MODELS = {
         TrainingConfig,
         EvaluationParams,
         PlanningParams,
+        BacktestParams,
     )
 }
 
@@ -329,7 +331,8 @@ class PreflightHooks:
         from lstm_pipeline.pipeline_registry import stage_of_nodes
 
         stage_of = stage_of_nodes()
-        stages = {stage_of.get(node.name, node.name) for node in pipeline.nodes}
+        # a backtest fold's stage ('backtest.fold_2.training') is checked as its stage
+        stages = {stage_of.get(n.name, n.name).rsplit(".", 1)[-1] for n in pipeline.nodes}
 
         def stored(name: str) -> dict | None:
             if name not in catalog or not catalog.exists(name):
