@@ -160,3 +160,13 @@ def test_a_series_shorter_than_a_window_is_listed_with_none_and_named(stocks_run
     assert dict(manifest["series_windows"])["GOOG"] == 0  # 43 train months < 66
     assert manifest["windows_total"] == 4 * (98 - 66 + 1)
     assert "series ['GOOG'] hold no complete window and are skipped" in caplog.text
+
+
+def test_truncated_bptt_refuses_shards_of_many_series(stocks_run):
+    from lstm_pipeline.errors import WindowingError
+    from lstm_pipeline.windows.reader import ShardSet
+    from lstm_pipeline.windows.streams import StreamLayout
+
+    shards = ShardSet(stocks_run / "05_model_input" / "train_shards")
+    with pytest.raises(WindowingError, match=r"holds 5 series \(MSFT, AMZN, IBM, GOOG, AAPL\)"):
+        StreamLayout(shards, chunk_length=12, streams=2)

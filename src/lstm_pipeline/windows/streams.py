@@ -33,6 +33,13 @@ class StreamLayout:
                 f"Truncated BPTT reads contiguous series from 'segments' shards; "
                 f"'{shard_set.folder}' has layout '{m.layout}'. Set windowing.layout: segments."
             )
+        many = getattr(m, "series_windows", None) or []
+        if len(many) > 1:  # streams would run from one series into the next
+            raise WindowingError(
+                f"Truncated BPTT reads one contiguous series; '{shard_set.folder}' holds "
+                f"{len(many)} series ({', '.join(name for name, _ in many)}). Train many "
+                f"series on windows: set training.tbptt.enabled: false."
+            )
         if chunk_length < 1 or streams < 1:
             raise WindowingError(
                 f"training.tbptt.chunk_length ({chunk_length}) and streams ({streams}) must be "
