@@ -99,6 +99,14 @@ class MetricsAccumulator:
         return result
 
 
+def _update_per_series(per_series: dict, names, block: ForecastBlock) -> None:
+    """Add each series' windows of ``block`` to its own accumulator (many series only)."""
+    if names is None:
+        return
+    for start, stop, name in runs_of(names, block.first, len(block)):
+        per_series[name].update(block.slice(start, stop))
+
+
 def _train_statistics(train_series, scaler, targets, period: int, names) -> dict:
     """:class:`TrainStatistics` per series (key None for one series)."""
     keys = [None] if names is None else list(dict.fromkeys(names))
@@ -224,20 +232,12 @@ def score_predictions(
     trains = _train_statistics(train_series, scaler, targets, mase_period, names)
     accumulator = MetricsAccumulator(targets, horizon, scaler)
     per_series = {n: MetricsAccumulator(targets, horizon, scaler.for_series(n)) for n in trains}
-    collector = SampleCollector(
-        m.windows_total,
-        horizon * len(targets),
-        sample_windows,
-        one_step_points,
-        residual_sample,
-        seed,
-    )
+    sizes = (sample_windows, one_step_points, residual_sample)
+    collector = SampleCollector(m.windows_total, horizon * len(targets), *sizes, seed)
     for block in predictions.blocks(targets, horizon, batch_size):
         accumulator.update(block)
         collector.update(block)
-        if names is not None:
-            for start, stop, name in runs_of(names, block.first, len(block)):
-                per_series[name].update(block.slice(start, stop))
+        _update_per_series(per_series, names, block)
     metrics = accumulator.metrics(pooled(trains), seasonal_period, units or {})
     metrics["mase_period"] = mase_period
     metrics["frequency"] = m.frequency  # horizon labels in the report and the plots
