@@ -170,3 +170,24 @@ def test_truncated_bptt_refuses_shards_of_many_series(stocks_run):
     shards = ShardSet(stocks_run / "05_model_input" / "train_shards")
     with pytest.raises(WindowingError, match=r"holds 5 series \(MSFT, AMZN, IBM, GOOG, AAPL\)"):
         StreamLayout(shards, chunk_length=12, streams=2)
+
+
+def test_a_row_without_its_series_is_refused_naming_the_line(tmp_path):
+    from lstm_pipeline.errors import MissingDataError
+    from lstm_pipeline.ingest.many import read_many_series
+    from lstm_pipeline.ingest.timestamps import TimestampSpec
+
+    path = tmp_path / "two.csv"
+    path.write_text("symbol,date,price\nA,Jan 1 2000,1\n,Feb 1 2000,2\nA,Mar 1 2000,3\n")
+    stamp = TimestampSpec(column="date", date_column=None, time_column=None, format="%b %d %Y")
+    options = {"timestamp": stamp, "features": None, "targets": ["price"]}
+    options |= {"missing_markers": [""], "chunk_rows": 50, "csv_options": {}}
+    with pytest.raises(MissingDataError, match=r"'symbol' is missing at .*two.csv line 3"):
+        read_many_series(
+            [path],
+            series_id="symbol",
+            per_file=False,
+            read_options=options,
+            duplicates="error",
+            max_timestamp_gap=None,
+        )

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstm_pipeline.errors import IrregularSpacingError
+from lstm_pipeline.errors import IrregularSpacingError, MissingDataError, RawInputError
 from lstm_pipeline.ingest.cleaning import check_not_all_missing, order_and_deduplicate
 from lstm_pipeline.ingest.reading import RawTable, read_raw_files
 from lstm_pipeline.ingest.series import make_regular_series
@@ -42,6 +42,11 @@ def read_many_series(
     with a ``series`` code column, and the read report (``series``: names, rows read)."""
     categorical = [*read_options.get("categorical", ()), *([series_id] if series_id else [])]
     table = read_raw_files(files, **{**read_options, "categorical": categorical})
+    if SERIES in table.values:
+        raise RawInputError(
+            f"The raw data has a column '{SERIES}', the name many-series runs give the series "
+            f"codes; rename it (or declare the features without it)."
+        )
     check_not_all_missing(table)
     codes, names = _series_codes(table, series_id, per_file)
     gap = pd.Timedelta(max_timestamp_gap) if max_timestamp_gap is not None else None
@@ -72,7 +77,10 @@ def _series_codes(table: RawTable, series_id: str | None, per_file: bool):
     codes = table.values[series_id]
     if np.isnan(codes).any():
         row = int(np.flatnonzero(np.isnan(codes))[0])
-        raise ValueError(f"'{series_id}' is missing at {table.location(row)}: whose row is it?")
+        raise MissingDataError(
+            f"'ingestion.series_id' column '{series_id}' is missing at {table.location(row)}: "
+            f"every row must name its series."
+        )
     return codes.astype(np.int64), table.categories[series_id]
 
 

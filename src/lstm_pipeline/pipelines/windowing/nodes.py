@@ -204,8 +204,9 @@ def _forecast_record(shard_sets: dict[str, ShardSet]) -> dict:
 
 
 def _inputs(series) -> list[str]:
-    """Every column of the split but the series code (many series: never an input)."""
-    return [column for column in series.columns if column != SERIES]
+    """Every column of the split; of many series, but their code (never an input)."""
+    many = bool(series_blocks(series))
+    return [column for column in series.columns if not (many and column == SERIES)]
 
 
 def _spec(params: WindowingParams, split: str = "train") -> WindowSpec:
