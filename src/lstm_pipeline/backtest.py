@@ -12,6 +12,7 @@ evaluation steps run on a fold unchanged.
     >>> text, figures = backtest_report(summary), draw_folds(summary)
 """
 
+from functools import partial
 from typing import Literal, get_args
 
 import numpy as np
@@ -21,6 +22,7 @@ from lstm_pipeline.errors import SettingsError, SplitError
 from lstm_pipeline.evaluation.comparison import format_number
 from lstm_pipeline.evaluation.plots import COLOURS, PLOTS_FOLDER, plotly_figure
 from lstm_pipeline.evaluation.units import shared_unit_label
+from lstm_pipeline.scaling.split import ranges_per_series
 
 Window = Literal["expanding", "sliding"]
 WINDOWS: tuple[str, ...] = get_args(Window)
@@ -99,23 +101,8 @@ def rolling_ranges(
     the folds is skipped and named in ``skipped``; all of them skipped is a SplitError."""
     if not blocks:
         return fold_ranges(index, plan, fold, min_train_rows)
-    ranges, skipped, start = {}, {}, 0
-    for name, rows in blocks:
-        try:
-            own = fold_ranges(index[start : start + rows], plan, fold, min_train_rows)
-        except SplitError as exc:
-            skipped[name] = str(exc)
-        else:
-            ranges[name] = {split: _shifted(part, start) for split, part in own.items()}
-        start += rows
-    if not ranges:
-        raise SplitError(f"No series holds the backtest folds: {skipped}")
-    totals = {n: {"rows": sum(r[n]["rows"] for r in ranges.values())} for n in SPLITS}
-    return {**totals, "series": ranges, "skipped": skipped}
-
-
-def _shifted(part: dict, offset: int) -> dict:
-    return {**part, "start_row": part["start_row"] + offset, "stop_row": part["stop_row"] + offset}
+    own = partial(fold_ranges, plan=plan, fold=fold, min_train_rows=min_train_rows)
+    return ranges_per_series(index, blocks, own, "No series holds the backtest folds")
 
 
 def check_fold_count(folds: int, built: int) -> None:

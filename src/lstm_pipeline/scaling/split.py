@@ -1,6 +1,7 @@
 """Chronological train/validation/test splits: contiguous row ranges, never shuffled across time."""
 
 from collections.abc import Mapping
+from functools import partial
 
 import pandas as pd
 
@@ -98,17 +99,25 @@ def find_ranges_per_series(index: pd.DatetimeIndex, blocks: list, split) -> dict
     """:func:`find_ranges` for each series of a frame holding ``blocks`` ([name, rows], one
     after another). A series the split cannot cut (too short) is skipped and named in
     ``skipped`` with the reason; all of them skipped is a :class:`SplitError`."""
+    ranges_of = partial(find_ranges, split=split)
+    return ranges_per_series(index, blocks, ranges_of, "No series can be split")
+
+
+def ranges_per_series(index: pd.DatetimeIndex, blocks: list, ranges_of, refusal: str) -> dict:
+    """``ranges_of`` (a series' index -> its split ranges, or SplitError) of each series of
+    ``blocks``, in rows of the whole frame; a series it refuses is skipped and named in
+    ``skipped``, and all of them refused is a :class:`SplitError` (``refusal``: the reasons)."""
     ranges, skipped, start = {}, {}, 0
     for name, rows in blocks:
         try:
-            own = find_ranges(index[start : start + rows], split)
+            own = ranges_of(index[start : start + rows])
         except SplitError as exc:
             skipped[name] = str(exc)
         else:
             ranges[name] = {k: _shifted(part, start) for k, part in own.items()}
         start += rows
     if not ranges:
-        raise SplitError(f"No series can be split: {skipped}")
+        raise SplitError(f"{refusal}: {skipped}")
     totals = {n: {"rows": sum(r[n]["rows"] for r in ranges.values())} for n in SPLITS}
     return {**totals, "series": ranges, "skipped": skipped}
 
