@@ -66,6 +66,8 @@ def test_windows_never_cross_a_series_and_are_counted_per_series(stocks_run):
             dates = raw.loc[raw["symbol"] == name, "date"]
             rows = (dates < "2008-03-01").sum() if split == "train" else 25 + 24  # context
             assert windows == (rows - span) // stride + 1
+        # the code column keeps the series apart and is never a model input (one-hot is)
+        assert "series" not in manifest["feature_columns"]
         identity = [manifest["feature_columns"].index(f"series={n}") for n in ("MSFT", "GOOG")]
         for inputs, _ in make_dataset(folder, 64, shuffle=False):
             onehot = inputs.numpy()[:, :, identity]

@@ -205,7 +205,7 @@ def _forecast_record(shard_sets: dict[str, ShardSet]) -> dict:
 
 def _inputs(series) -> list[str]:
     """Every column of the split; of many series, but their code (never an input)."""
-    many = bool(series_blocks(series))
+    many = isinstance(series, ManySeries) or bool(series_blocks(series))
     return [column for column in series.columns if not (many and column == SERIES)]
 
 
