@@ -126,6 +126,40 @@ def check_truncated_bptt(run: RunSettings) -> None:
         )
 
 
+def check_side_inputs(run: RunSettings) -> None:
+    """Future features and a series embedding need window models over segments shards,
+    and ``calendar`` future features need calendar features to exist."""
+    windowing, normalisation = run.models.get("windowing"), run.models.get("normalisation")
+    future = windowing.future_features if windowing and run.runs("windowing") else []
+    embedded = normalisation is not None and normalisation.series_input == "embedding"
+    embedded = embedded and run.runs("normalisation", "windowing")
+    if future == "calendar" and normalisation and not normalisation.calendar_features:
+        run.problems.append(
+            "windowing.future_features = 'calendar': normalisation.calendar_features is "
+            "empty, so there is no calendar column to give the model; name some, e.g. "
+            "[hour_of_day, day_of_week]"
+        )
+    side = [
+        name
+        for name, on in (
+            ("windowing.future_features", future),
+            ("normalisation.series_input 'embedding'", embedded),
+        )
+        if on
+    ]
+    training = run.models.get("training")
+    if side and training is not None and training.tbptt.enabled:
+        run.problems.append(
+            f"training.tbptt.enabled = True: the stateful model of truncated BPTT takes no "
+            f"side inputs, but {' and '.join(side)} give the model some; turn one off"
+        )
+    if embedded and windowing is not None and windowing.layout == "windows":
+        run.problems.append(
+            "normalisation.series_input = 'embedding': the series code is read from "
+            "'segments' shards, but windowing.layout is 'windows'; set it to auto or segments"
+        )
+
+
 def check_hierarchical_chunks(run: RunSettings) -> None:
     spec, windows = run.models.get("modelling"), run.windows()
     if not run.runs("modelling") or spec is None or windows is None:
@@ -281,6 +315,7 @@ def check_class_weight_labels(run: RunSettings) -> None:
 FORECAST_CHECKS = (
     check_drift_lag,
     check_truncated_bptt,
+    check_side_inputs,
     check_hierarchical_chunks,
     check_baseline_inputs,
     check_units_name_targets,

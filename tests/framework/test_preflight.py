@@ -135,3 +135,46 @@ def test_named_class_weights_are_checked_against_the_stored_label_mapping():
     with pytest.raises(PreflightError, match=r"training.class_weight = \{'7': 3.0\}: names"):
         preflight(weights, {"training", "evaluation"}, stored)
     preflight(weights, EVERYTHING, stored)  # ingestion runs: the classes are not known yet
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"windowing__future_features": "calendar"},
+            "windowing.future_features = 'calendar': normalisation.calendar_features is empty",
+        ),
+        (
+            {"windowing__future_features": ["Global_active_power"]},
+            "include the target(s) ['Global_active_power']",
+        ),
+        (
+            {
+                "normalisation__calendar_features": ["hour_of_day"],
+                "windowing__future_features": "calendar",
+                "training__tbptt": {"enabled": True},
+            },
+            "training.tbptt.enabled = True: the stateful model of truncated BPTT takes no side",
+        ),
+        (
+            {"normalisation__series_input": "embedding", "windowing__layout": "windows"},
+            "normalisation.series_input = 'embedding': the series code is read from 'segments'",
+        ),
+        (
+            {"windowing__future_features": ["Voltage"], "windowing__layout": "windows"},
+            "future_features need layout 'segments'",
+        ),
+    ],
+)
+def test_side_inputs_that_cannot_work_stop_the_run(changes, expected):
+    with pytest.raises(PreflightError) as error:
+        preflight(parameters(**changes), EVERYTHING, nothing_stored)
+    assert any(expected in line for line in problems(error.value)), problems(error.value)
+
+
+def test_calendar_future_features_with_calendar_features_pass():
+    changes = {
+        "normalisation__calendar_features": ["hour_of_day"],
+        "windowing__future_features": "calendar",
+    }
+    preflight(parameters(**changes), EVERYTHING, nothing_stored)

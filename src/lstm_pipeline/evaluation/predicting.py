@@ -26,6 +26,7 @@ from lstm_pipeline.evaluation.many import histories, runs_of, train_parts, windo
 from lstm_pipeline.evaluation.metrics import seasonal_naive_scale
 from lstm_pipeline.evaluation.table import MEDIAN, ForecastBlock, block_to_table
 from lstm_pipeline.scaling.scaler import Scaler
+from lstm_pipeline.windows.reader import past_inputs
 
 
 @dataclass(frozen=True)
@@ -106,11 +107,11 @@ class PredictionJob:
             for batch_inputs, batch_actual in make_dataset(
                 self.shards, self.batch_size, shuffle=False
             ):
-                inputs, actual = batch_inputs.numpy(), batch_actual.numpy()
-                for a, b, name in runs_of(self._series, first, len(inputs)):
-                    ends = self._ends[first + a : first + b]
-                    yield self._forecast(inputs[a:b], actual[a:b], ends, first + a, name, means)
-                first += len(inputs)
+                inputs, actual = _as_numpy(batch_inputs), batch_actual.numpy()
+                for a, b, name in runs_of(self._series, first, len(actual)):
+                    ends, rows = self._ends[first + a : first + b], _rows(inputs, a, b)
+                    yield self._forecast(rows, actual[a:b], ends, first + a, name, means)
+                first += len(actual)
 
     def _train_means(self) -> dict:
         """The train mean of each series (key None for one series), in original units."""
@@ -129,14 +130,15 @@ class PredictionJob:
             yield block_to_table(block, self.targets)
 
     def _forecast(self, inputs, actual, ends, first, name, means) -> ForecastBlock:
-        """The forecasts of windows of one series (``name``; None: one series)."""
-        horizon, history = actual.shape[1], self._histories[name]
+        """The forecasts of windows of one series (``name``; None: one series); ``inputs``
+        as the model takes them (with side inputs, a dict)."""
+        horizon, history, past = actual.shape[1], self._histories[name], past_inputs(inputs)
         model, quantiles = self._model_forecasts(inputs)
         scaled = {
             "model": model,
-            "persistence": persistence(inputs, self._target_inputs, horizon),
+            "persistence": persistence(past, self._target_inputs, horizon),
             "seasonal_naive": history.seasonal_naive(ends, self._steps, self.seasonal_period),
-            "drift": drift(inputs, self._target_inputs, self._steps, self.drift_lag),
+            "drift": drift(past, self._target_inputs, self._steps, self.drift_lag),
         }
         back = self.scaler.for_series(name).inverse_transform
         forecasts = {k: back(v, self.targets) for k, v in scaled.items()}
@@ -153,6 +155,20 @@ class PredictionJob:
             return output, {}
         by_level = {q: output[..., i] for i, q in enumerate(self.quantile_levels)}
         return by_level.pop(MEDIAN), by_level
+
+
+def _as_numpy(inputs):
+    """A batch's inputs as numpy: an array, or a dict of arrays (side inputs)."""
+    if isinstance(inputs, dict):
+        return {key: value.numpy() for key, value in inputs.items()}
+    return inputs.numpy()
+
+
+def _rows(inputs, start: int, stop: int):
+    """Windows ``start`` .. ``stop - 1`` of a batch's inputs."""
+    if isinstance(inputs, dict):
+        return {key: value[start:stop] for key, value in inputs.items()}
+    return inputs[start:stop]
 
 
 def _model_quantiles(model) -> list[float]:

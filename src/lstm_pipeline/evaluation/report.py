@@ -186,6 +186,7 @@ def training_lines(training_history: dict, model_summary: dict) -> list[str]:
         f"{settings.get('batch_size')} x {settings.get('accumulation_steps', 1)} accumulation, "
         f"optimizer {settings.get('optimizer')} lr {settings.get('learning_rate')} "
         f"({settings.get('schedule')})",
+        *_side_input_lines(model_summary),
         f"- truncated BPTT: {(settings.get('tbptt') or {}).get('enabled', False)}",
         f"- best {monitored}: {format_number(best)}",
     ]
@@ -193,3 +194,16 @@ def training_lines(training_history: dict, model_summary: dict) -> list[str]:
         if history.get(key):
             lines.append(f"- last epoch's {key}: {format_number(history[key][-1])}")
     return [*lines, ""]
+
+
+def _side_input_lines(model_summary: dict) -> list[str]:
+    """What the model reads beside the window: the future columns, the series embedding."""
+    inputs = model_summary.get("inputs") or {}
+    lines = []
+    if "future" in inputs:
+        steps, columns = inputs["future"]
+        lines.append(f"- known ahead: {columns} columns over the {steps} forecast steps")
+    if "series" in inputs:
+        width = (model_summary.get("spec") or {}).get("series_embedding_dim")
+        lines.append(f"- series identity: a learned embedding of width {width}")
+    return lines

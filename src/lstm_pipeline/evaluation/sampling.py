@@ -77,7 +77,7 @@ def window_histories(shards, picks: list[int], batch_size: int, scaler, targets)
     """The target inputs (original units) of the windows numbered ``picks``, read from the
     test shards in the same order as the predictions: window number -> (input_length,
     targets) list."""
-    from lstm_pipeline.windows.reader import make_dataset, named_shard_errors
+    from lstm_pipeline.windows.reader import make_dataset, named_shard_errors, past_inputs
 
     if not picks:
         return {}
@@ -87,7 +87,7 @@ def window_histories(shards, picks: list[int], batch_size: int, scaler, targets)
     histories, first = {}, 0
     with named_shard_errors():
         for inputs, _ in make_dataset(shards, batch_size, shuffle=False):
-            values = inputs.numpy()[:, :, target_inputs]
+            values = past_inputs(inputs).numpy()[:, :, target_inputs]
             for index in (i for i in picks if first <= i < first + len(values)):
                 own = scaler.for_series(names[index]) if names is not None else scaler
                 histories[index] = own.inverse_transform(values[index - first], targets).tolist()

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from lstm_pipeline.errors import ModelSpecError
 from lstm_pipeline.models.precision import dtype_policy
+from lstm_pipeline.models.side import NO_SIDE_INPUTS, SideInputs, join_side, side_tensors
 from lstm_pipeline.models.spec import ModelSpec
 from lstm_pipeline.task import TASKS, Task
 
@@ -44,6 +45,7 @@ def build_model(
     name: str | None = None,
     task: Task = "forecast",
     n_classes: int | None = None,
+    side: SideInputs = NO_SIDE_INPUTS,
 ):
     """Build (not compile) the model ``spec`` describes for windows of this shape.
 
@@ -51,37 +53,52 @@ def build_model(
     state carries from one batch to the next). For ``task`` "classification" the model takes
     ``{"values": (B, T, n_features) float32, "mask": (B, T) bool}`` of any length T (padded
     steps masked) and returns ``n_classes`` probabilities; horizon, n_targets and
-    input_length do not apply.
+    input_length do not apply. A forecaster with ``side`` inputs (see
+    :mod:`lstm_pipeline.models.side`) takes ``{"inputs": window, "future": ..., "series": ...}``.
     """
     import keras
 
-    _check_build(task, stateful, batch_size, n_classes, spec.quantiles)
+    _check_build(task, stateful, batch_size, n_classes, spec.quantiles, side)
     with dtype_policy(precision):
-        if task == "classification":
-            values = keras.Input(shape=(None, n_features), name="values")
-            mask = keras.Input(shape=(None,), dtype="bool", name="mask")
-            inputs = {"values": values, "mask": mask}
-        elif batch_size is None:
-            inputs = values = keras.Input(shape=(input_length, n_features), name="inputs")
-            mask = None
-        else:
-            shape = (batch_size, input_length, n_features)
-            inputs = values = keras.Input(batch_shape=shape, name="inputs")
-            mask = None
+        inputs, values, mask = _model_inputs(task, input_length, n_features, batch_size)
         builder = ARCHITECTURES[spec.architecture]
         features = builder(spec, values, mask=mask, stateful=stateful)
         if task == "classification":
             outputs = _classification_head(spec, features, n_classes)
         else:
+            tensors = side_tensors(side, horizon)
+            features = join_side(spec, side, features, tensors)
+            inputs = {"inputs": inputs, **tensors} if tensors else inputs
             outputs = _head(spec, features, horizon, n_targets)
         return keras.Model(inputs, outputs, name=name or spec.architecture)
 
 
-def _check_build(task: str, stateful: bool, batch_size, n_classes, quantiles) -> None:
+def _model_inputs(task: str, input_length, n_features: int, batch_size):
+    """(model inputs, the values the architecture reads, their mask or None)."""
+    import keras
+
+    if task == "classification":
+        values = keras.Input(shape=(None, n_features), name="values")
+        mask = keras.Input(shape=(None,), dtype="bool", name="mask")
+        return {"values": values, "mask": mask}, values, mask
+    if batch_size is None:
+        values = keras.Input(shape=(input_length, n_features), name="inputs")
+    else:
+        values = keras.Input(batch_shape=(batch_size, input_length, n_features), name="inputs")
+    return values, values, None
+
+
+def _check_build(task: str, stateful: bool, batch_size, n_classes, quantiles, side) -> None:
     if task not in TASKS:
         raise ModelSpecError(f"task must be one of {TASKS}, got {task!r}")
     if stateful and batch_size is None:
         raise ModelSpecError("stateful recurrent layers need a fixed batch_size")
+    if side and (stateful or task == "classification"):
+        raise ModelSpecError(
+            f"Side inputs ({side}) are for window forecasters: a stateful per-step model "
+            f"(truncated BPTT) and a classifier cannot take them. Set windowing."
+            f"future_features: [] and normalisation.series_input to none or onehot."
+        )
     if task != "classification":
         return
     if quantiles:

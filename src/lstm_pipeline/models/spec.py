@@ -145,6 +145,12 @@ class ModelSpec(StrictModel):
         default=[], description="TimeDistributed(Dense) stack on the sequence outputs"
     )
     dense_units: list[int] = Field(default=[], description="Dense layers before the head")
+    series_embedding_dim: int = Field(
+        default=4,
+        ge=1,
+        description="many series with normalisation.series_input: embedding: the width of "
+        "the learned vector of each series",
+    )
     quantiles: list[float] | None = Field(
         default=None,
         description="forecast: quantile levels of a quantile head trained on the pinball "

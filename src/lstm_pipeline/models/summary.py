@@ -42,6 +42,7 @@ def summarize(model, input_length: int) -> dict:
         "parameters": model.count_params(),
         "trainable_parameters": sum(math.prod(w.shape) for w in model.trainable_weights),
         "input_shape": list(model.input_shape),
+        "inputs": {tensor.name: list(tensor.shape[1:]) for tensor in model.inputs},
         "output_shape": list(model.output_shape),
         "dtype_policy": model_precision(model),
         "activation_bytes_per_sample": int(activation_bytes),

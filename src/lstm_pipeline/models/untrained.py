@@ -14,6 +14,7 @@ import logging
 from lstm_pipeline.errors import ModelSpecError
 from lstm_pipeline.models.registry import build_model
 from lstm_pipeline.models.sequence import build_sequence_model
+from lstm_pipeline.models.side import NO_SIDE_INPUTS, SideInputs
 from lstm_pipeline.models.spec import ModelSpec
 from lstm_pipeline.models.summary import summarize
 from lstm_pipeline.task import Task
@@ -33,13 +34,15 @@ def build_untrained(
     task: Task = "forecast",
     n_classes: int | None = None,
     summary_length: int | None = None,
+    side: SideInputs = NO_SIDE_INPUTS,
 ):
     """Build (not compile) the model ``spec`` describes, under ``precision``.
 
     ``stateful_chunks`` = (streams, chunk_length) builds the stateful per-step model that
     truncated BPTT trains (batch = streams, chunk_length steps per call) instead of the
     window model. ``task`` "classification" builds the masked model over sequences of any
-    length with ``n_classes`` outputs (horizon and n_targets do not apply). Returns
+    length with ``n_classes`` outputs (horizon and n_targets do not apply). ``side``: the
+    forecaster's inputs beside the window (:mod:`lstm_pipeline.models.side`). Returns
     ``(model, summary)``: the summary of :func:`summarize` at the steps the model sees per
     call (``summary_length`` for sequences of any length), plus the spec and task. Raises
     :class:`ModelSpecError` for a spec that cannot describe a model for these shapes.
@@ -54,20 +57,27 @@ def build_untrained(
             precision=precision,
             task=task,
             n_classes=n_classes,
+            side=side,
         )
         steps = input_length or summary_length or 1
     else:
-        model = _stateful_model(
-            spec, n_features, horizon, n_targets, precision, stateful_chunks, task
-        )
+        shapes = (n_features, horizon, n_targets)
+        model = _stateful_model(spec, shapes, precision, stateful_chunks, task, side)
         steps = stateful_chunks[1]
     summary = {**summarize(model, steps), "spec": spec.model_dump(), "task": task}
     _log_summary(summary, steps)
     return model, summary
 
 
-def _stateful_model(spec, n_features, horizon, n_targets, precision, chunks, task: str):
+def _stateful_model(spec, shapes: tuple, precision, chunks, task: str, side: SideInputs):
     """The stateful per-step model truncated BPTT trains (batch = streams)."""
+    if side:
+        raise ModelSpecError(
+            f"Truncated BPTT streams the series step by step: its stateful model takes no "
+            f"side inputs ({side}). Set windowing.future_features: [] and "
+            f"normalisation.series_input to none or onehot, or turn training.tbptt off."
+        )
+    n_features, horizon, n_targets = shapes
     if task == "classification":
         raise ModelSpecError(
             "Truncated BPTT trains forecasting models: a classification model reads whole "

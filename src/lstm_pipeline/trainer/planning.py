@@ -40,6 +40,7 @@ def plan_batches(
     steps: int = 3,
     task: str = "forecast",
     n_classes: int | None = None,
+    side: dict | None = None,
 ) -> dict:
     """Measure every input length x batch size (skipping batches larger than one already
     over budget) and pick the largest batch under ``budget_mb`` per length.
@@ -47,8 +48,9 @@ def plan_batches(
     Returns ``{"device", "memory_budget_mb", "precision", "memory_measure", "grid": [one
     point per length x batch], "best": {"<length>": batch}}``; a length where nothing fits is
     absent from ``best`` (:func:`best_batch` says so). For ``task="classification"``
-    horizon and n_targets do not apply and ``n_classes`` is the number of classes. Raises
-    RuntimeError when a measurement fails."""
+    horizon and n_targets do not apply and ``n_classes`` is the number of classes.
+    ``side``: a forecaster's side inputs (``{"future": n, "series": k}``), measured with
+    random values. Raises RuntimeError when a measurement fails."""
     device = "gpu" if _gpu_available() else "cpu"
     measure = _measure_on_gpu if device == "gpu" else _measure_in_child
     common = {
@@ -60,6 +62,7 @@ def plan_batches(
         "steps": steps,
         "task": task,
         "n_classes": n_classes,
+        "side": side or {},
     }
     grid = []
     for length in input_lengths:
@@ -207,8 +210,9 @@ def _forecast_setup(setup: dict):
     import numpy as np
 
     from lstm_pipeline.models.registry import build_model
+    from lstm_pipeline.models.side import SideInputs, random_side_batch
 
-    spec = ModelSpec.model_validate(setup["spec"])
+    spec, side = ModelSpec.model_validate(setup["spec"]), SideInputs(**setup.get("side", {}))
     model = build_model(
         spec,
         input_length=setup["input_length"],
@@ -216,11 +220,14 @@ def _forecast_setup(setup: dict):
         horizon=setup["horizon"],
         n_targets=setup["n_targets"],
         precision=setup["precision"],
+        side=side,
     )
-    batch = setup["batch_size"]
-    x = np.random.default_rng(0).normal(size=(batch, setup["input_length"], setup["n_features"]))
+    batch, rng = setup["batch_size"], np.random.default_rng(0)
+    x = rng.normal(size=(batch, setup["input_length"], setup["n_features"])).astype("float32")
+    if side:
+        x = {"inputs": x, **random_side_batch(side, batch, setup["horizon"], rng)}
     y = np.zeros((batch, setup["horizon"], setup["n_targets"]))
-    return model, x.astype("float32"), y.astype("float32"), _forecast_loss(spec)
+    return model, x, y.astype("float32"), _forecast_loss(spec)
 
 
 def _forecast_loss(spec: ModelSpec):

@@ -132,7 +132,14 @@ class BatchBuilder:
         parts, self._parts, self.filled = self._parts, [], 0
         if len(parts) == 1:
             return parts[0]
-        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        return _joined([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _joined(inputs: list):
+    """The inputs of several parts as one: arrays, or dicts of arrays (side inputs)."""
+    if isinstance(inputs[0], dict):
+        return {key: np.concatenate([part[key] for part in inputs]) for key in inputs[0]}
+    return np.concatenate(inputs)
 
 
 class WindowPool:

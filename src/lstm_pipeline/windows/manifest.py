@@ -21,7 +21,7 @@ from lstm_pipeline.timegrid import TimeGrid
 from lstm_pipeline.windows.choices import Compression, Format, SequenceLayout, WindowLayout
 
 MANIFEST = "manifest.json"
-SHARD_ATTRIBUTES_VERSION = 2  # 2: the time step as a pandas frequency
+SHARD_ATTRIBUTES_VERSION = 3  # 2: the time step as a pandas frequency; 3: side inputs
 # what every shard records of its manifest (plus its own file name and the lineage generation)
 SHARD_ATTRIBUTE_KEYS = (
     "layout",
@@ -35,6 +35,8 @@ SHARD_ATTRIBUTE_KEYS = (
     "offset",
     "stride",
     "frequency",
+    "future_index",
+    "series_index",
 )
 # what every shard of labelled sequences (layout "sequences") records of its manifest
 SEQUENCE_ATTRIBUTE_KEYS = ("layout", "task", "feature_columns", "classes")
@@ -81,6 +83,12 @@ class Manifest(BaseModel):
     shapes: dict[str, list[int]]
     shards: list[ShardInfo]
     segments: list[list[int]]  # [shard, start_ns, rows, windows] per segment (segments layout)
+    # side inputs (see lstm_pipeline.models.side): columns known over the horizon, and the
+    # stored column of the series code when the series is an embedded input
+    future_columns: list[str] = []
+    future_index: list[int] = []
+    series_index: int | None = None
+    side_inputs: dict[str, int] = {}
 
     @property
     def grid(self) -> TimeGrid:
@@ -165,13 +173,14 @@ def manifest_problems(manifest: Manifest | SequenceManifest) -> list[str]:
     if isinstance(manifest, SequenceManifest):
         return sequence_manifest_problems(manifest)
     m, problems = manifest, []
-    for kind in ("feature", "target"):
+    for kind in ("feature", "target", "future"):
         names, index = getattr(m, f"{kind}_columns"), getattr(m, f"{kind}_index")
         if index != [m.columns.index(c) if c in m.columns else -1 for c in names]:
             problems.append(
                 f"{kind}_index {index} does not point at {kind}_columns {names} in columns "
                 f"{m.columns}"
             )
+    problems += _side_input_problems(m)
     shapes = {
         "inputs": [m.input_length, len(m.feature_columns)],
         "targets": [m.horizon, len(m.target_columns)],
@@ -185,6 +194,18 @@ def manifest_problems(manifest: Manifest | SequenceManifest) -> list[str]:
         problems.append(f"windows_total {m.windows_total} is not the sum of the shards' windows")
     if m.layout == "segments":
         problems += _segment_table_problems(m)
+    return problems
+
+
+def _side_input_problems(m: Manifest) -> list[str]:
+    """side_inputs must count the future columns, and list series exactly when the series
+    code column is stored."""
+    future, series = m.side_inputs.get("future", 0), m.side_inputs.get("series", 0)
+    problems = []
+    if future != len(m.future_columns):
+        problems.append(f"side_inputs {m.side_inputs} do not count future_columns")
+    if (series > 0) != (m.series_index is not None):
+        problems.append(f"side_inputs {m.side_inputs} disagree with series_index")
     return problems
 
 

@@ -55,6 +55,8 @@ class ManySeries(SeriesSource):
 
     def __init__(self, split, earlier: Sequence = (), context_rows: int = 0) -> None:
         self.split, self.columns, self.grid = split, split.columns, split.grid
+        self.series_input = getattr(split, "series_input", None)
+        self.series_count = getattr(split, "series_count", 0)
         self.path, self.name = split.path, split.name
         self.names = [name for name, _, _ in series_blocks(split)]
         self.parts = [self._part(name, earlier, context_rows) for name in self.names]

@@ -21,6 +21,9 @@ Example:
     >>> ds = make_dataset("data/05_model_input/train_shards", batch_size=256, seed=1)
     >>> inputs, targets = next(iter(ds))
     >>> inputs.shape, targets.shape   # (256, input_length, n_features), (256, horizon, n_targets)
+
+With side inputs (columns known over the horizon, the series code: see
+:mod:`lstm_pipeline.models.side`) the inputs are ``{"inputs", "future", "series"}``.
 """
 
 import ctypes
@@ -236,7 +239,15 @@ class ShardSet:
         m = self.manifest
         if m.layout == "segments":
             values, windows, _ = item
-            return SegmentWindows(values, int(windows), self.spec, m.feature_index, m.target_index)
+            return SegmentWindows(
+                values,
+                int(windows),
+                self.spec,
+                m.feature_index,
+                m.target_index,
+                m.future_index,
+                m.series_index,
+            )
         inputs, targets, _ = item
         return WindowBlock(inputs, targets)
 
@@ -394,10 +405,22 @@ def _worker_share(shard_set: ShardSet, batch_size: int, input_context) -> tuple[
 def _batch_signature(manifest: Manifest, batch_dim: int | None):
     import tensorflow as tf
 
-    return (
-        tf.TensorSpec((batch_dim, *manifest.shapes["inputs"]), tf.float32),
-        tf.TensorSpec((batch_dim, *manifest.shapes["targets"]), tf.float32),
-    )
+    inputs = tf.TensorSpec((batch_dim, *manifest.shapes["inputs"]), tf.float32)
+    targets = tf.TensorSpec((batch_dim, *manifest.shapes["targets"]), tf.float32)
+    if not (manifest.future_columns or manifest.series_index is not None):
+        return inputs, targets
+    side = {"inputs": inputs}
+    if manifest.future_columns:
+        future_shape = (batch_dim, manifest.horizon, len(manifest.future_columns))
+        side["future"] = tf.TensorSpec(future_shape, tf.float32)
+    if manifest.series_index is not None:
+        side["series"] = tf.TensorSpec((batch_dim,), tf.int32)
+    return side, targets
+
+
+def past_inputs(inputs):
+    """The window of past values of a batch's inputs, with or without side inputs."""
+    return inputs["inputs"] if isinstance(inputs, dict) else inputs
 
 
 def _case_batch_signature(manifest: SequenceManifest, batch_dim: int | None):

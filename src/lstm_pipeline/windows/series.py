@@ -28,8 +28,11 @@ class ParquetSeries(SeriesSource):
         self.columns = [n for n in schema.names if n != self.index_column]
         self.num_rows = self._file.metadata.num_rows
         self.name = self.path.name.split(".")[0]
-        self.series = self._attrs().get("series")  # many series: [[name, rows], ...]
-        recorded = self._attrs().get("frequency")
+        attrs = self._attrs()
+        self.series = attrs.get("series")  # many series: [[name, rows], ...]
+        self.series_input = attrs.get("series_input")  # none | onehot | embedding
+        self.series_count = attrs.get("series_count", 0)  # every series of the run
+        recorded = attrs.get("frequency")
         self.grid = TimeGrid(recorded) if recorded else self._inferred_frequency()
 
     @property

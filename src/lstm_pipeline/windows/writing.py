@@ -53,9 +53,14 @@ class ShardJob:
         raise NotImplementedError
 
 
-def stored_columns(features: Sequence[str], targets: Sequence[str]) -> list[str]:
-    """The stored column order: features first, then the targets that are not features."""
-    return [*features, *[t for t in targets if t not in features]]
+def stored_columns(features: Sequence[str], targets: Sequence[str], *more: str) -> list[str]:
+    """The stored column order: features first, then the targets and any ``more`` columns
+    (side inputs) that are not among them, each once."""
+    columns = list(features)
+    for column in [*targets, *more]:
+        if column not in columns:
+            columns.append(column)
+    return columns
 
 
 @dataclass
@@ -75,11 +80,15 @@ class WindowingJob(ShardJob):
     metadata: dict = field(default_factory=dict)  # parameters, split name: copied to manifest
     lineage: dict | None = None  # which run made these shards (set by the lineage hook)
     allow_empty: bool = False  # a validation split turned off: a folder with no window
+    future: list[str] = field(default_factory=list)  # columns known over the horizon
+    series_code: str | None = None  # the series code column, stored for an embedding
+    series_count: int = 0  # the embedding's vocabulary: every series of the run
 
     @property
     def columns(self) -> list[str]:
-        """Stored column order: features first, then targets that are not features."""
-        return stored_columns(self.features, self.targets)
+        """Stored column order: features first, then targets and side inputs not among them."""
+        side = [*self.future, *([self.series_code] if self.series_code else [])]
+        return stored_columns(self.features, self.targets, *side)
 
     def write(self, folder: Path, fmt: str | None = None) -> dict:
         """Write the shards and ``manifest.json`` into ``folder`` (created), streaming the
@@ -134,6 +143,10 @@ class WindowingJob(ShardJob):
                 "inputs": [spec.input_length, len(self.features)],
                 "targets": [spec.horizon, len(self.targets)],
             },
+            "future_columns": list(self.future),
+            "future_index": [columns.index(c) for c in self.future],
+            "series_index": columns.index(self.series_code) if self.series_code else None,
+            "side_inputs": {"future": len(self.future), "series": self.series_count},
             **self.metadata,
             "lineage": self.lineage,
         }
@@ -262,6 +275,12 @@ class ShardWriter:
 
     def _add_windows(self, segment: Segment) -> None:
         m, spec = self._manifest, self._spec
+        if m["future_columns"] or m["series_index"] is not None:
+            raise WindowingError(
+                "layout 'windows' stores inputs and targets only: side inputs (windowing."
+                "future_features, normalisation.series_input: embedding) need layout "
+                "'segments' (or auto)."
+            )
         windows = SegmentWindows(
             segment.values, segment.windows, spec, m["feature_index"], m["target_index"]
         )

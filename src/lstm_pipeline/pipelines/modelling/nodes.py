@@ -2,6 +2,7 @@
 task -> an untrained model."""
 
 from lstm_pipeline.models import ModelSpec
+from lstm_pipeline.models.side import SideInputs
 from lstm_pipeline.models.untrained import build_untrained
 from lstm_pipeline.task import Task
 from lstm_pipeline.trainer.config import TrainingConfig
@@ -14,8 +15,8 @@ def build_untrained_model(
 
     Args:
         windowing_record: the windowing stage's record: ``shapes`` of inputs and targets
-            (forecast), or ``feature_columns``, ``classes`` and ``max_length``
-            (classification: sequences of any length, one output per class).
+            and the ``side_inputs`` (forecast), or ``feature_columns``, ``classes`` and
+            ``max_length`` (classification: sequences of any length, one output per class).
         modelling: the architecture.
         training: its precision, and truncated BPTT (a stateful per-step model, batch =
             streams, chunk_length steps per call).
@@ -39,6 +40,7 @@ def _forecaster(record: dict, modelling: ModelSpec, training: TrainingConfig):
         n_targets=n_targets,
         precision=training.precision,
         stateful_chunks=(tbptt.streams, tbptt.chunk_length) if tbptt.enabled else None,
+        side=SideInputs.from_record(record),
     )
     return model, {**summary, "truncated_bptt": tbptt.model_dump()}
 

@@ -120,6 +120,9 @@ def _scale_rows(series: pd.DataFrame, split_ranges: dict, scaler: dict) -> tuple
         if "series" in split_ranges:  # windowing keeps each series apart
             own = split_ranges["series"].items()
             part.attrs["series"] = [[n, r[name]["rows"]] for n, r in own]
+            identity = scaler["series"]  # an embedding needs every series' code
+            part.attrs["series_input"] = identity["static_input"]
+            part.attrs["series_count"] = len(identity["names"])
             part.attrs["report"]["skipped_series"] = split_ranges["skipped"]
         splits.append(part)
     return tuple(splits)

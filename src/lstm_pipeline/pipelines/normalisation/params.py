@@ -102,7 +102,9 @@ class NormalisationParams(StrictModel):
     calendar_features: list[CalendarFeature] = Field(
         default=[], description="sine/cosine inputs derived from the timestamps"
     )
-    series_input: Literal["none", "onehot"] = Field(
-        default="none", description="many series: the series identity as one-hot inputs"
+    series_input: Literal["none", "onehot", "embedding"] = Field(
+        default="none",
+        description="many series: the series identity as one-hot input columns, or as a "
+        "code per window that the model learns an embedding of",
     )
     labelled: LabelledParams = Field(default_factory=LabelledParams)

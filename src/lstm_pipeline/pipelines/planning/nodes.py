@@ -40,6 +40,7 @@ def _forecast_shapes(record: dict) -> dict:
         "n_features": record["shapes"]["inputs"][1],
         "horizon": record["horizon"],
         "n_targets": n_targets,
+        "side": record.get("side_inputs") or {},
     }
 
 

@@ -25,6 +25,7 @@ def _forecast_shapes(record: dict) -> dict:
         "n_features": n_features,
         "horizon": horizon,
         "n_targets": n_targets,
+        "side": record.get("side_inputs") or {},
     }
 
 

@@ -6,12 +6,14 @@ the task's library function up in a small table.
 """
 
 import logging
+from typing import get_args
 
 from lstm_pipeline.errors import SettingsError, WindowingError
 from lstm_pipeline.evaluation.history import check_seasonal_history
 from lstm_pipeline.ingest.many import SERIES
 from lstm_pipeline.pipelines.evaluation.params import EvaluationParams
 from lstm_pipeline.pipelines.windowing.params import WindowingParams
+from lstm_pipeline.scaling.calendar import CalendarFeature, calendar_columns
 from lstm_pipeline.task import TASKS
 from lstm_pipeline.windows import labelled
 from lstm_pipeline.windows.context import WithContext
@@ -137,7 +139,8 @@ def _check_forecast_splits(splits: dict, params: WindowingParams) -> None:
     for name, series in splits.items():
         if _turned_off(series):
             continue
-        columns = stored_columns(params.features or _inputs(series), params.targets)
+        side = [*_future_columns(series, params), *([SERIES] if _embedded(series) else [])]
+        columns = stored_columns(params.features or _inputs(series), params.targets, *side)
         spec = _spec(params, name)
         require_windows(series, columns, spec, f"'{series.path}' ({series.name})")
 
@@ -155,7 +158,8 @@ def _forecast_job(series: ParquetSeries, params: WindowingParams, earlier: tuple
     split = _split_of(series)
     series = _with_context(series, earlier, params)
     _check_fits(series, params)
-    layout = params.resolved_layout(split)
+    embedded = _embedded(series)
+    layout = params.resolved_layout(split, side_inputs=embedded)
     _warn_if_windows_overlap(params, layout, split)
     return WindowingJob(
         source=series,
@@ -175,6 +179,9 @@ def _forecast_job(series: ParquetSeries, params: WindowingParams, earlier: tuple
             "context_rows": getattr(series, "context_rows", 0),
         },
         allow_empty=_turned_off(series),
+        future=_future_columns(series, params),
+        series_code=SERIES if embedded else None,
+        series_count=series.series_count if embedded else 0,
     )
 
 
@@ -190,6 +197,8 @@ def _forecast_record(shard_sets: dict[str, ShardSet]) -> dict:
         "feature_columns": list(m.feature_columns),
         "target_columns": list(m.target_columns),
         "shapes": m.shapes,
+        "future_columns": list(m.future_columns),
+        "side_inputs": m.side_inputs,
         "format": m.format,
         "layout": m.layout,
         "splits": {
@@ -207,6 +216,26 @@ def _inputs(series) -> list[str]:
     """Every column of the split; of many series, but their code (never an input)."""
     many = isinstance(series, ManySeries) or bool(series_blocks(series))
     return [column for column in series.columns if not (many and column == SERIES)]
+
+
+def _future_columns(series, params: WindowingParams) -> list[str]:
+    """The columns given to the model over the horizon: as listed, or for ``calendar``
+    every calendar column of the split. Raises WindowingError when ``calendar`` finds none."""
+    if params.future_features != "calendar":
+        return list(params.future_features)
+    derived = calendar_columns(get_args(CalendarFeature))
+    found = [column for column in series.columns if column in derived]
+    if not found:
+        raise WindowingError(
+            f"windowing.future_features is 'calendar', but '{series.path}' holds no calendar "
+            f"column: set normalisation.calendar_features (e.g. [hour_of_day, day_of_week])."
+        )
+    return found
+
+
+def _embedded(series) -> bool:
+    """Whether the model learns an embedding of the series identity (its code per window)."""
+    return getattr(series, "series_input", None) == "embedding"
 
 
 def _spec(params: WindowingParams, split: str = "train") -> WindowSpec:
@@ -250,6 +279,13 @@ def _require_series(series, name: str) -> None:
 def _check_fits(series: ParquetSeries, params: WindowingParams) -> None:
     require_columns(series, "windowing.targets", params.targets, f"'{series.path}'")
     require_columns(series, "windowing.features", params.features or [], f"'{series.path}'")
+    future = _future_columns(series, params)
+    require_columns(series, "windowing.future_features", future, f"'{series.path}'")
+    if _embedded(series) and params.layout == "windows":
+        raise WindowingError(
+            "normalisation.series_input 'embedding' needs windowing.layout 'segments' (or "
+            "auto): layout 'windows' stores inputs and targets only."
+        )
     if not _turned_off(series):
         context = getattr(series, "context_rows", 0)
         where = f"'{series.path}'" + (f" with {context} rows before it" if context else "")

@@ -1,6 +1,6 @@
 """Validated parameters of the windowing pipeline (conf/base/parameters_windowing.yml)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -45,6 +45,12 @@ class WindowingParams(StrictModel):
     )
     features: list[str] | None = Field(default=None, description="None: every column")
     targets: list[str] = Field(min_length=1)
+    future_features: list[str] | Literal["calendar"] = Field(
+        default=[],
+        description="columns known ahead of time, given to the model over the forecast "
+        "horizon as a second input: column names, or 'calendar' (the columns of "
+        "normalisation.calendar_features); []: none",
+    )
     format: Format = "hdf5"
     layout: LayoutSetting = "auto"
     shard_mb: float = Field(default=64.0, gt=0, description="uncompressed MB per shard")
@@ -70,6 +76,22 @@ class WindowingParams(StrictModel):
             )
         return self
 
+    @model_validator(mode="after")
+    def _future_features_fit(self):
+        if isinstance(self.future_features, list):
+            known = [t for t in self.targets if t in self.future_features]
+            if known:
+                raise ValueError(
+                    f"future_features {self.future_features} include the target(s) {known}: "
+                    f"a target is what is forecast, it is not known ahead"
+                )
+        if self.future_features and self.layout == "windows":
+            raise ValueError(
+                "future_features need layout 'segments' (or auto): layout 'windows' stores "
+                "inputs and targets only"
+            )
+        return self
+
     @property
     def span(self) -> int:
         """Rows one window touches, inputs to last target."""
@@ -79,9 +101,10 @@ class WindowingParams(StrictModel):
         """The stride of ``split`` (train, val or test)."""
         return getattr(self.stride, split)
 
-    def resolved_layout(self, split: str = "train") -> str:
-        """``auto``: segments while ``split``'s windows overlap, one record per window
-        otherwise."""
+    def resolved_layout(self, split: str = "train", side_inputs: bool = False) -> str:
+        """``auto``: segments while ``split``'s windows overlap or the model takes side
+        inputs (future features, the series code), one record per window otherwise."""
         if self.layout != "auto":
             return self.layout
-        return "segments" if self.stride_of(split) < self.span else "windows"
+        segments = self.stride_of(split) < self.span or side_inputs or self.future_features
+        return "segments" if segments else "windows"
