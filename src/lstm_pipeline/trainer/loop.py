@@ -256,8 +256,9 @@ def _close_epoch(run: _Run, val_logs: dict, progress) -> None:
         state.history.setdefault(key, []).append(value)
     shown = [f"{k} {v:.5f}" for k, v in record.items() if k not in _NOT_SHOWN]
     logger.info(
-        "epoch %d/%d: %s, %.0f samples/s",
+        "epoch %d/%d: %s, lr %.3g, %.0f samples/s",
         *(record["epoch"], run.config.epochs, ", ".join(shown)),
+        record["learning_rate"],
         record["samples_per_s"] or 0,
     )
     _end_epoch(run, record[run.feed.monitor], checked=bool(val_logs))
@@ -350,11 +351,13 @@ def _reduce_on_plateau(run: _Run, monitored: float) -> None:
 
 
 def _verbosity(verbose):
+    """Keras' progress bar on a terminal only; elsewhere (a log file, an Airflow task) the
+    project's own line per epoch says it all, so Keras prints nothing."""
     if verbose != "auto":
         return verbose
     import sys
 
-    return 1 if sys.stdout.isatty() else 2
+    return 1 if sys.stdout.isatty() else 0
 
 
 def _check_precision(model, config: TrainingConfig) -> None:
