@@ -1,11 +1,12 @@
 """Every folder under pipelines/ is a pipeline of the same name; __default__ runs them all
-except the on-demand ones: `planning`, a measurement (minutes of child processes), and
-`backtest`, the rolling-origin folds (a model trained per fold)."""
+except the on-demand ones: `planning`, a measurement (minutes of child processes),
+`backtest`, the rolling-origin folds (a model trained per fold), and `prediction`, the
+trained model on new raw files (what a scheduled job runs after training)."""
 
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
-ON_DEMAND = ("planning", "backtest")
+ON_DEMAND = ("planning", "backtest", "prediction")
 
 
 def register_pipelines() -> dict[str, Pipeline]:

@@ -23,6 +23,7 @@ from lstm_pipeline.pipelines.evaluation.params import EvaluationParams
 from lstm_pipeline.pipelines.ingestion.params import IngestionParams
 from lstm_pipeline.pipelines.normalisation.params import NormalisationParams
 from lstm_pipeline.pipelines.planning.params import PlanningParams
+from lstm_pipeline.pipelines.prediction.params import PredictionParams
 from lstm_pipeline.pipelines.windowing.params import WindowingParams
 from lstm_pipeline.task import TASKS
 from lstm_pipeline.trainer.config import TrainingConfig
@@ -38,6 +39,7 @@ PARAMETER_MODELS = {
         EvaluationParams,
         PlanningParams,
         BacktestParams,
+        PredictionParams,
     )
 }
 
@@ -262,7 +264,8 @@ def check_batch_fits(run: RunSettings) -> None:
 def check_stored_task(run: RunSettings) -> None:
     """A stage that reads what an earlier run stored must read the same task's artifacts."""
     record = None if run.runs("windowing") else run.stored("windowing_record")
-    if not record or not run.runs("modelling", "training", "evaluation", "planning"):
+    stages = ("modelling", "training", "evaluation", "planning", "prediction")
+    if not record or not run.runs(*stages):
         return
     stored = record.get("task", "forecast")
     if stored != run.task:
