@@ -18,6 +18,10 @@ AEON_DL_VENV := .venv-aeon-dl
 AEON_DL_STAMP := $(AEON_DL_VENV)/.installed
 AEON_DL_PINS := "tensorflow~=2.21.0" "keras==3.15.*"
 
+# tests/test_viz.py opens the kedro-viz site in Debian's chromium (installed when missing)
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
 # No prompts, no network at run time: Kedro telemetry stays off (also .telemetry in the repo).
 export KEDRO_DISABLE_TELEMETRY := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -40,7 +44,8 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; found " + sys.version.split()[0] + ". Run: make PYTHON=python3.11 ...")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,notebook]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,notebook,viz]"
+	test -x $(CHROMIUM) || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
 	touch $(STAMP)
 
 $(AEON_VENV): $(AEON_STAMP)

@@ -8,6 +8,7 @@ from lstm_pipeline.datasets.atomic import (
     AtomicTextDataset,
 )
 from lstm_pipeline.datasets.keras_model import KerasModelDataset
+from lstm_pipeline.datasets.markdown import MarkdownDataset
 from lstm_pipeline.datasets.plots import PlotFolderDataset
 from lstm_pipeline.datasets.predictions import StreamedParquetDataset
 from lstm_pipeline.datasets.raw_files import RawFilesDataset
@@ -21,6 +22,7 @@ __all__ = [
     "AtomicPlotlyDataset",
     "AtomicTextDataset",
     "KerasModelDataset",
+    "MarkdownDataset",
     "PlotFolderDataset",
     "RawFilesDataset",
     "SeriesParquetDataset",

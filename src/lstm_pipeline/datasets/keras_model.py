@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
+from kedro_datasets._typing import TablePreview
 
 from lstm_pipeline.files import write_atomically
 from lstm_pipeline.lineage import attach, lineage_of
@@ -37,16 +38,19 @@ class KerasModelDataset(AbstractDataset):
         self.metadata = metadata
 
     def load(self):
+        model = self._read(compile=self._compile)
+        with zipfile.ZipFile(self._filepath) as archive:
+            if LINEAGE_ENTRY in archive.namelist():
+                attach(model, json.loads(archive.read(LINEAGE_ENTRY)))
+        return model
+
+    def _read(self, compile: bool):
         import keras
 
         import lstm_pipeline.models.masking  # noqa: F401 - registers the masking layers
         import lstm_pipeline.trainer.optimizers  # noqa: F401 - registers the project's schedule
 
-        model = keras.saving.load_model(self._filepath, compile=self._compile, safe_mode=True)
-        with zipfile.ZipFile(self._filepath) as archive:
-            if LINEAGE_ENTRY in archive.namelist():
-                attach(model, json.loads(archive.read(LINEAGE_ENTRY)))
-        return model
+        return keras.saving.load_model(self._filepath, compile=compile, safe_mode=True)
 
     def save(self, data) -> None:
         lineage = lineage_of(data)
@@ -64,3 +68,40 @@ class KerasModelDataset(AbstractDataset):
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": str(self._filepath), "compile": self._compile}
+
+    def preview(self) -> TablePreview:
+        """kedro-viz: the model's layers, each with its type, output shape and parameter
+        count, and a last row with the model's total (loaded uncompiled: no optimizer)."""
+        return TablePreview(layer_table(self._read(compile=False)))
+
+
+COLUMNS = ["layer", "type", "output shape", "parameters"]
+
+
+def layer_table(model) -> dict:
+    """``model``'s layers as a table in pandas' "split" layout (``columns``, ``index``,
+    ``data``): name, class, output shape (None: any batch size or length) and parameters,
+    input layers left out; the last row is the total of the whole model."""
+    rows = [
+        [layer.name, type(layer).__name__, _shape_text(layer), _parameters(layer)]
+        for layer in model.layers
+        if type(layer).__name__ != "InputLayer"
+    ]
+    rows.append(["total", "", "", model.count_params()])
+    return {"columns": COLUMNS, "index": list(range(len(rows))), "data": rows}
+
+
+def _parameters(layer) -> int:
+    return layer.count_params() if layer.built else 0
+
+
+def _shape_text(layer) -> str:
+    """'(None, 24, 1)'; several outputs joined by ', '; '?' for a layer never called."""
+    import keras
+
+    try:
+        output = layer.output
+    except (AttributeError, ValueError):
+        return "?"
+    shapes = [str(tuple(tensor.shape)) for tensor in keras.tree.flatten(output)]
+    return ", ".join(shapes)

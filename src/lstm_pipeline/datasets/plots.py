@@ -9,6 +9,7 @@ from typing import Any
 from kedro.io import AbstractDataset, DatasetError
 from kedro_datasets._typing import PlotlyPreview
 
+from lstm_pipeline.datasets.plot_menu import figure_menu
 from lstm_pipeline.files import atomic_target, exclusive_lock, recover
 from lstm_pipeline.lineage import KEY, attach
 
@@ -90,11 +91,13 @@ class PlotFolderDataset(AbstractDataset[dict, dict]):
         return {"path": str(self._path), "dpi": self._dpi}
 
     def preview(self) -> PlotlyPreview:
-        """kedro-viz: the first Plotly figure of the folder (empty without plots)."""
+        """kedro-viz: every Plotly figure of the folder in one, with a drop-down menu that
+        picks the plot shown (the first at first; empty without plots)."""
         names = self._index()["plots"]
-        if not names:
-            return PlotlyPreview({})
-        return PlotlyPreview(json.loads((self._path / f"{names[0]}.plotly.json").read_text()))
+        figures = {
+            name: json.loads((self._path / f"{name}.plotly.json").read_text()) for name in names
+        }
+        return PlotlyPreview(figure_menu(figures))
 
 
 def _check_figures(path: Path, figures: dict) -> None:

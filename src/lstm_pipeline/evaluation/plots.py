@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import matplotlib
 
 matplotlib.use("Agg")  # headless: Kedro runs have no display
+import matplotlib.colors
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -197,25 +198,54 @@ def learning_curves_plotly(data: PlotInputs):
     return figure
 
 
+def web_colour(line: str) -> str:
+    """The line's matplotlib colour ('tab:blue') as Plotly takes it ('#1f77b4'); black as
+    grey, which kedro-viz's dark theme does not swallow."""
+    colour = matplotlib.colors.to_hex(COLOURS[line])
+    return "#8c8c8c" if colour == "#000000" else colour
+
+
 def forecast_windows_plotly(data: PlotInputs):
-    """Plotly twin of :func:`forecast_windows` (first target, windows as legend groups)."""
+    """Plotly twin of :func:`forecast_windows` (first target): one legend group a window,
+    the first drawn and the others listed, a click on a group's title away, so the lines of
+    different windows never pile up on the shared steps axis."""
     x_label = data.steps_label("from the last input")
-    figure = plotly_figure("Test windows", x_label, data.value_label(0))
+    title = f"Test windows: {data.samples['targets'][0]}"
+    figure = plotly_figure(title, x_label, data.value_label(0))
+    figure.update_layout(legend={"groupclick": "togglegroup"})  # a title click: its window
     for number, window in enumerate(data.samples["windows"]):
-        steps = list(range(1, len(window["actual"]) + 1))
-        for (lower, upper), low, high in quantile_bands(window)[:1]:  # the widest band
-            band = {"legendgroup": str(number), "line": {"width": 0}}
-            figure.add_scatter(x=steps, y=low.tolist(), name=f"q{lower:g}", **band)
-            name = f"model {lower:g}-{upper:g} (window {number + 1})"
-            figure.add_scatter(x=steps, y=high.tolist(), name=name, fill="tonexty", **band)
-        for name in ("actual", *WINDOW_LINES):
-            figure.add_scatter(
-                x=steps,
-                y=[v[0] for v in window[name]],
-                name=f"{name} (window {number + 1})",
-                legendgroup=str(number),
-            )
+        group = {
+            "legendgroup": str(number),
+            "legendgrouptitle_text": f"window ending {data.stamp(window['end_ns'])}",
+            "visible": True if number == 0 else "legendonly",
+        }
+        _window_traces(figure, window, group)
     return figure
+
+
+def _window_traces(figure, window: dict, group: dict) -> None:
+    """One window's inputs, actual, forecasts and widest quantile band, in ``group``."""
+    steps = list(range(1, len(window["actual"]) + 1))
+    inputs = [v[0] for v in window["history"]]
+    line = {"color": web_colour("actual"), "width": 1}
+    figure.add_scatter(
+        x=list(range(-len(inputs) + 1, 1)), y=inputs, name="inputs", line=line, **group
+    )
+    for (lower, upper), low, high in quantile_bands(window)[:1]:  # the widest band
+        band = {**group, "line": {"width": 0, "color": web_colour("model")}}
+        low_name = f"model {lower:g}"
+        figure.add_scatter(x=steps, y=low.tolist(), name=low_name, showlegend=False, **band)
+        name = f"model {lower:g}-{upper:g}"
+        figure.add_scatter(x=steps, y=high.tolist(), name=name, fill="tonexty", **band)
+    for name in ("actual", *WINDOW_LINES):
+        width = 2.5 if name == "actual" else 1.5
+        figure.add_scatter(
+            x=steps,
+            y=[v[0] for v in window[name]],
+            name=name,
+            line={"color": web_colour(name), "width": width},
+            **group,
+        )
 
 
 def one_step_plotly(data: PlotInputs):
@@ -243,7 +273,13 @@ def residuals_plotly(data: PlotInputs):
     """Plotly twin of :func:`residual_distribution`."""
     unit = data.pooled_unit()
     figure = plotly_figure("Residuals", f"predicted - actual ({unit})", "count")
-    figure.add_histogram(x=data.samples["residuals"], nbinsx=80, name="residuals")
+    # binned here, as the PNG is: the sample itself would make the JSON (and kedro-viz's
+    # preview) megabytes long
+    counts, edges = np.histogram(np.asarray(data.samples["residuals"], dtype=float), bins=80)
+    centres = (edges[:-1] + edges[1:]) / 2
+    figure.add_bar(
+        x=centres.tolist(), y=counts.tolist(), width=float(edges[1] - edges[0]), name="residuals"
+    )
     return figure
 
 

@@ -7,6 +7,8 @@ from pydantic import Field, field_validator
 
 from lstm_pipeline.parameters import StrictModel
 
+MAX_SAMPLE_WINDOWS = 8  # panels of plots/forecast_windows.png, 2.6 inches tall each
+
 
 class EvaluationParams(StrictModel):
     parameter_key = "evaluation"
@@ -29,7 +31,13 @@ class EvaluationParams(StrictModel):
     batch_size: int = Field(
         default=512, ge=1, description="windows (forecast) or cases (classification) at a time"
     )
-    sample_windows: int = Field(default=4, ge=1, description="forecast: test windows plotted")
+    sample_windows: int = Field(
+        default=4,
+        ge=1,
+        le=MAX_SAMPLE_WINDOWS,
+        description="forecast: test windows plotted, one panel each (at most "
+        f"{MAX_SAMPLE_WINDOWS}: more panels are no longer readable)",
+    )
     one_step_points: int = Field(
         default=672, ge=1, description="forecast: points of the one-step plot"
     )
