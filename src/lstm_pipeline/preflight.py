@@ -26,6 +26,7 @@ from lstm_pipeline.pipelines.planning.params import PlanningParams
 from lstm_pipeline.pipelines.prediction.params import PredictionParams
 from lstm_pipeline.pipelines.windowing.params import WindowingParams
 from lstm_pipeline.task import TASKS
+from lstm_pipeline.tracking.params import TrackingParams
 from lstm_pipeline.trainer.config import TrainingConfig
 
 PARAMETER_MODELS = {
@@ -40,6 +41,7 @@ PARAMETER_MODELS = {
         PlanningParams,
         BacktestParams,
         PredictionParams,
+        TrackingParams,
     )
 }
 

@@ -7,6 +7,7 @@ from kedro.config import OmegaConfigLoader
 
 from lstm_pipeline.hooks import LineageHooks, NodeTimingHooks, SeedingHooks
 from lstm_pipeline.preflight import PreflightHooks
+from lstm_pipeline.tracking.hooks import TrackingHooks
 
 # Kedro 1.7 itself calls OmegaConf's deprecated register_new_resolver three times per run;
 # nothing a user of this project can act on, so that one message is hidden.
@@ -17,7 +18,7 @@ warnings.filterwarnings(
     module=r"kedro\.config\.omegaconf_config",
 )
 
-HOOKS = (PreflightHooks(), NodeTimingHooks(), SeedingHooks(), LineageHooks())
+HOOKS = (PreflightHooks(), NodeTimingHooks(), SeedingHooks(), LineageHooks(), TrackingHooks())
 
 
 def _folder(*parts) -> str:

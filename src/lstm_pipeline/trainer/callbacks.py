@@ -1,6 +1,10 @@
-"""Keras callbacks of the training loop: loss accounting, divergence stop, step checkpoints."""
+"""Keras callbacks of the training loop: loss accounting, divergence stop, step checkpoints;
+the TensorBoard folder of each run, and the listeners told of a run's progress."""
 
 import time
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
 
 import keras
 
@@ -158,3 +162,52 @@ class FreshRecurrentStates(keras.callbacks.Callback):
 
     def on_test_begin(self, logs=None):
         reset_recurrent_states(self.model)
+
+
+class TrainingListener(Protocol):
+    """Told of a run's progress (MLflow tracking listens) without the loop knowing who."""
+
+    def training_started(self, state, tensorboard_dir: str | None) -> None:
+        """A run starts or resumes (not one returned finished); ``state.fingerprint`` names it."""
+
+    def epoch_ended(self, state, record: dict) -> None:
+        """An epoch's line of the history (``record``: epoch, loss, val_loss, ...) is written."""
+
+
+_listeners: list[TrainingListener] = []
+
+
+def add_training_listener(listener: TrainingListener) -> None:
+    _listeners.append(listener)
+
+
+def remove_training_listener(listener: TrainingListener) -> None:
+    if listener in _listeners:
+        _listeners.remove(listener)
+
+
+def announce(event: str, *args) -> None:
+    """Call ``event`` (a :class:`TrainingListener` method) on every listener."""
+    for listener in list(_listeners):
+        getattr(listener, event)(*args)
+
+
+def tensorboard_run_folder(root: str | None, fingerprint: str, fresh: bool) -> str | None:
+    """The TensorBoard folder of one training run under ``root``: a new
+    ``<started>-<fingerprint>`` folder for a run that starts afresh (a retrain too, whose
+    fingerprint is the same), the newest folder of that fingerprint for a resumed one, so
+    TensorBoard shows each run apart and a resumed run as one. None: no TensorBoard."""
+    if not root:
+        return None
+    suffix = f"-{fingerprint[:8]}"
+    earlier = sorted(p.name for p in Path(root).glob(f"*{suffix}") if p.is_dir())
+    if earlier and not fresh:
+        return str(Path(root) / earlier[-1])
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    name, count = f"{stamp}{suffix}", 1
+    while (Path(root) / name).exists():  # a second run started in the same second
+        count += 1
+        name = f"{stamp}_{count}{suffix}"
+    folder = Path(root) / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder)

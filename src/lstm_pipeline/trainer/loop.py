@@ -56,6 +56,7 @@ def train(
     (the last good checkpoint is kept) and :class:`SettingsError` for ``batch_size: auto``
     without a planned batch size.
     """
+    from lstm_pipeline.trainer.callbacks import announce, tensorboard_run_folder
     from lstm_pipeline.trainer.feeds import feed_for
 
     train_set, val_set = _shard_set(train_dir), _shard_set(val_dir)
@@ -67,7 +68,11 @@ def train(
         if resumed is not None and resumed.finished:
             return store.load_model(resumed), resumed.history
         state = resumed or TrainerState(run_id, batch_size=_batch_size(config, planned_batch_size))
-        settings = config.model_copy(update={"batch_size": state.batch_size})
+        logs = tensorboard_run_folder(config.tensorboard_dir, run_id, fresh=resumed is None)
+        settings = config.model_copy(
+            update={"batch_size": state.batch_size, "tensorboard_dir": logs}
+        )
+        announce("training_started", state, logs)
         feed = feed_for(train_set, val_set, settings, seed, task)
         feed.check_model(model)
         if resumed is None:
@@ -245,6 +250,7 @@ def _validate_only(run: _Run, validation) -> dict:
 def _close_epoch(run: _Run, val_logs: dict, progress) -> None:
     """The epoch's line of history and log, the divergence check of its validation loss,
     then early stopping, plateau and checkpoint (:func:`_end_epoch`)."""
+    from lstm_pipeline.trainer.callbacks import announce
     from lstm_pipeline.trainer.optimizers import current_learning_rate
 
     state = run.state
@@ -254,6 +260,7 @@ def _close_epoch(run: _Run, val_logs: dict, progress) -> None:
     record = _epoch_record(run, val_logs, progress, learning_rate)
     for key, value in record.items():
         state.history.setdefault(key, []).append(value)
+    announce("epoch_ended", state, record)
     shown = [f"{k} {v:.5f}" for k, v in record.items() if k not in _NOT_SHOWN]
     logger.info(
         "epoch %d/%d: %s, lr %.3g, %.0f samples/s",
