@@ -1,17 +1,20 @@
 """Every folder under pipelines/ is a pipeline of the same name; __default__ runs them all
 except the on-demand ones: `planning`, a measurement (minutes of child processes),
 `backtest`, the rolling-origin folds (a model trained per fold), and `prediction`, the
-trained model on new raw files (what a scheduled job runs after training)."""
+trained model on new raw files (what a scheduled job runs after training).
+`training_evaluation` (training, then evaluation, on the stored shards) is what a scheduled
+retrain runs."""
 
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
 ON_DEMAND = ("planning", "backtest", "prediction")
+COMPOSITES = ("__default__", "training_evaluation")  # made of stages, not a stage
 
 
 def register_pipelines() -> dict[str, Pipeline]:
     pipelines = find_pipelines(raise_errors=True)
-    stages = [p for name, p in pipelines.items() if name not in ON_DEMAND]
+    stages = [p for name, p in pipelines.items() if name not in ON_DEMAND + COMPOSITES]
     pipelines["__default__"] = sum(stages, Pipeline([]))
     return pipelines
 
@@ -27,6 +30,6 @@ def stage_of_nodes() -> dict[str, str]:
     return {
         node.name: fold_stage(node) or name
         for name, pipeline in pipelines.items()
-        if name != "__default__"
+        if name not in COMPOSITES
         for node in pipeline.nodes
     }
