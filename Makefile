@@ -22,16 +22,19 @@ AEON_DL_PINS := "tensorflow~=2.21.0" "keras==3.15.*"
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+# .venv-airflow: Airflow 3 and the packaged project (tests/test_airflow.py), see make/airflow.mk
+include make/airflow.mk
+
 # No prompts, no network at run time: Kedro telemetry stays off (also .telemetry in the repo).
 export KEDRO_DISABLE_TELEMETRY := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: run test lint install clean-data bench-aeon
+.PHONY: run test lint install lock clean-data bench-aeon
 
 run: $(STAMP)
 	$(BIN)/kedro run
 
-test: $(STAMP) $(AEON_STAMP) lint
+test: $(STAMP) $(AEON_STAMP) $(AIRFLOW_STAMP) lint
 	$(BIN)/pytest --durations=25
 
 lint: $(STAMP)
@@ -40,11 +43,17 @@ lint: $(STAMP)
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The lock pins every package of .venv (the dev, notebook and viz extras included); the
+# project itself goes in editable, without resolving anything again. `make lock` refreshes it.
+LOCK := requirements/lock.txt
+UV_VERSION := 0.13.9
+
+$(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; found " + sys.version.split()[0] + ". Run: make PYTHON=python3.11 ...")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,notebook,viz]"
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	test -x $(CHROMIUM) || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
 	touch $(STAMP)
 
@@ -63,6 +72,14 @@ $(AEON_DL_STAMP):
 	$(AEON_DL_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(AEON_DL_VENV)/bin/python -m pip install --quiet "aeon[dl]==$(AEON_VERSION)" $(AEON_DL_PINS)
 	touch $(AEON_DL_STAMP)
+
+# Re-resolve the lock from pyproject.toml's dependencies and extras (needs PyPI), then
+# `make install` installs it.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra notebook --extra viz \
+		--python-version 3.11 --python-platform x86_64-manylinux_2_28 --upgrade -o $(LOCK)
 
 # Remove generated stage outputs (keeps the bundled raw data).
 clean-data:
