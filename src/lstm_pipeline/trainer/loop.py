@@ -56,7 +56,6 @@ def train(
     (the last good checkpoint is kept) and :class:`SettingsError` for ``batch_size: auto``
     without a planned batch size.
     """
-    from lstm_pipeline.trainer.callbacks import announce, tensorboard_run_folder
     from lstm_pipeline.trainer.feeds import feed_for
 
     train_set, val_set = _shard_set(train_dir), _shard_set(val_dir)
@@ -68,11 +67,7 @@ def train(
         if resumed is not None and resumed.finished:
             return store.load_model(resumed), resumed.history
         state = resumed or TrainerState(run_id, batch_size=_batch_size(config, planned_batch_size))
-        logs = tensorboard_run_folder(config.tensorboard_dir, run_id, fresh=resumed is None)
-        settings = config.model_copy(
-            update={"batch_size": state.batch_size, "tensorboard_dir": logs}
-        )
-        announce("training_started", state, logs)
+        settings = _run_settings(config, state, fresh=resumed is None)
         feed = feed_for(train_set, val_set, settings, seed, task)
         feed.check_model(model)
         if resumed is None:
@@ -82,6 +77,16 @@ def train(
         divergence = DivergenceCheck(settings, train_set, store)
         _run_epochs(_Run(model, state, store, feed, settings, divergence), extra_callbacks, verbose)
     return model, state.history
+
+
+def _run_settings(config: TrainingConfig, state: TrainerState, fresh: bool) -> TrainingConfig:
+    """The run's settings: its batch size and its own TensorBoard folder (a resumed run
+    keeps the folder it began in); listeners (MLflow tracking) hear that training starts."""
+    from lstm_pipeline.trainer.callbacks import announce, tensorboard_run_folder
+
+    logs = tensorboard_run_folder(config.tensorboard_dir, state.fingerprint, fresh=fresh)
+    announce("training_started", state, logs)
+    return config.model_copy(update={"batch_size": state.batch_size, "tensorboard_dir": logs})
 
 
 def _shard_set(folder):
