@@ -17,6 +17,7 @@ import tarfile
 from contextlib import closing
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -29,6 +30,7 @@ AIRFLOW_STAMP = AIRFLOW_VENV / ".installed"  # make/airflow.mk touches it when a
 TEMPLATE = REPO / "airflow" / "dag_template.j2"
 ENV = "airflow_test"
 DEFAULT_DAG_ID = f"lstm_pipeline__{ENV}__default"
+PREDICTION_DAG_ID = f"lstm_pipeline__{ENV}__prediction"
 
 # Run in the Airflow environment: the DAG files parsed the way the scheduler parses them.
 PARSE_DAGS = """
@@ -215,3 +217,28 @@ def test_default_dag_runs_every_node_like_kedro_run(airflow_env, finished_projec
     assert metrics_without_lineage(project / "data" / ENV / reporting) == metrics_without_lineage(
         finished_project / "data" / reporting
     )
+    # then the daily prediction DAG on the trained model: forecasts past the end of the data
+    create_dags(airflow_env, ENV, dags, environment, "--pipelines", "prediction", *options)
+    run([airflow_env / "airflow", "dags", "test", PREDICTION_DAG_ID], elsewhere, environment)
+    forecasts = pd.read_parquet(project / "data" / ENV / "07_model_output/new_predictions.parquet")
+    assert len(forecasts) == TINY["windowing"]["horizon"] and forecasts["predicted"].notna().all()
+    assert_one_mlflow_run_per_dag_run(project, project / "data" / ENV / reporting)
+
+
+def assert_one_mlflow_run_per_dag_run(project: Path, metrics_file: Path) -> None:
+    """Each DAG run's tasks (separate processes) logged into one MLflow run of the project's
+    store; the full run's test metrics are metrics.json's."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{project / 'mlruns' / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("lstm-pipeline")
+    runs = client.search_runs([experiment.experiment_id])
+    assert sorted(r.data.tags.get("airflow.dag_id") for r in runs) == [
+        DEFAULT_DAG_ID,
+        PREDICTION_DAG_ID,
+    ]
+    full = next(r for r in runs if r.data.tags["airflow.dag_id"] == DEFAULT_DAG_ID)
+    metrics = json.loads(metrics_file.read_text())
+    logged = full.data.metrics["test.model.overall.mae"]
+    assert logged == pytest.approx(metrics["model"]["overall"]["mae"], rel=1e-12)
+    assert full.info.status == "FINISHED"
