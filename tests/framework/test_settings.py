@@ -130,6 +130,8 @@ def test_a_params_item_without_a_value_is_refused():
 
 
 def test_each_environment_writes_its_outputs_in_its_own_folder():
+    """Raw inputs (raw_files, the prediction pipeline's new files) stay where they are."""
+
     def outputs(env: str, runtime_params=None) -> list[str]:
         loader = OmegaConfigLoader(
             str(REPO / "conf"),
@@ -139,7 +141,7 @@ def test_each_environment_writes_its_outputs_in_its_own_folder():
         paths = [
             entry.get("filepath") or entry.get("path")
             for name, entry in loader["catalog"].items()
-            if name != "raw_files" and not name.startswith("_")
+            if name not in ("raw_files", "prediction_raw_files") and not name.startswith("_")
         ]
         training = loader["parameters"]["training"]
         return [*paths, training["checkpoint_dir"], training["tensorboard_dir"]]
