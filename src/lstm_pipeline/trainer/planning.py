@@ -70,6 +70,11 @@ def plan_batches(
             {**common, "input_length": length, "batch_size": batch} for batch in sorted(batch_sizes)
         ]
         grid += _measure_small_to_large(setups, budget_mb, measure)
+    return _plan(device, budget_mb, precision, grid)
+
+
+def _plan(device: str, budget_mb: float, precision: str, grid: list[dict]) -> dict:
+    """The measured grid, what it measured, and the largest batch that fits per length."""
     return {
         "device": device,
         "memory_budget_mb": budget_mb,
