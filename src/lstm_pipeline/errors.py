@@ -73,6 +73,11 @@ class LockHeldError(LstmPipelineError):
     """Another running process is writing the same artifact (shard folder, checkpoints)."""
 
 
+class StorageError(LstmPipelineError):
+    """An object store refused an artifact: missing bucket or object, wrong credentials,
+    unreachable endpoint."""
+
+
 class GenerationMismatchError(LstmPipelineError):
     """Inputs of a node come from different runs of a stage (a mixture a killed or
     concurrent run left behind), or a model meets other shards than it was trained on."""

@@ -4,6 +4,11 @@ kedro-datasets writes straight into the target file, so a crash or a full disk m
 leaves a truncated artifact. These subclasses write through :func:`lstm_pipeline.files.
 atomic_target`: a hidden temporary beside the target, renamed into place when complete, so
 the previous artifact stays byte-identical until the new one is whole.
+
+On object storage (``filepath: s3://...``) there is no rename, and a file opened for writing
+is committed when it closes even if the write failed (a 0-byte or truncated object at the
+final key). There the parent's save writes into a local scratch file, which is then put at
+the final key in one piece: a put is atomic, so a failed save leaves the previous object.
 """
 
 import io
@@ -11,6 +16,9 @@ import json
 from pathlib import PurePosixPath
 from typing import Any
 
+import fsspec
+from kedro.io import DatasetError
+from kedro.io.core import get_filepath_str
 from kedro_datasets.json import JSONDataset
 from kedro_datasets.matplotlib import MatplotlibDataset
 from kedro_datasets.pandas import ParquetDataset
@@ -19,14 +27,18 @@ from kedro_datasets.text import TextDataset
 
 from lstm_pipeline.files import atomic_target
 from lstm_pipeline.lineage import lineage_of
+from lstm_pipeline.storage.remote import Remote, scratch_folder, storage_error, upload
 
 
 class AtomicSaveMixin:
-    """Redirect the parent's save to a temporary path, then rename it over the target."""
+    """Redirect the parent's save to a temporary path, then rename it over the target (on
+    local disk) or put it at the target in one piece (on an object store)."""
 
     def save(self, data: Any) -> None:
-        if self._protocol != "file" or self._version is not None:
-            # Object stores replace whole objects; versioned saves never overwrite.
+        if self._protocol != "file":
+            self._save_remote(data)
+            return
+        if self._version is not None:  # versioned saves never overwrite
             super().save(data)
             return
         final = self._filepath
@@ -36,6 +48,41 @@ class AtomicSaveMixin:
                 super().save(data)
             finally:
                 self._filepath = final
+        self._invalidate_cache()
+
+    def load(self) -> Any:
+        """The parent's load; on an object store, its failures name the URL and what to
+        check (:class:`~lstm_pipeline.storage.StorageError`)."""
+        try:
+            return super().load()
+        except DatasetError as exc:  # the parent's load wraps what the store raised
+            if self._protocol == "file" or exc.__cause__ is None:
+                raise
+            url = self._remote_at(self._filepath).url  # the entry's URL, version aside
+            error = storage_error(url, exc.__cause__)
+            if error is None:
+                raise
+            raise error from exc.__cause__
+
+    def _remote_at(self, path: PurePosixPath) -> Remote:
+        """``path`` (a save or load path of this entry) on the entry's object store."""
+        key = get_filepath_str(path, self._protocol)
+        return Remote(url=f"{self._protocol}://{key}", fs=self._fs, root=key)
+
+    def _save_remote(self, data: Any) -> None:
+        """The parent's save into a local scratch file, then one put at the final key."""
+        remote = self._remote_at(self._get_save_path())
+        key = remote.root
+        store, final, version = self._fs, self._filepath, self._version
+        with scratch_folder() as scratch:
+            local = scratch / PurePosixPath(key).name
+            self._fs = fsspec.filesystem("file", auto_mkdir=True)
+            self._filepath, self._version = PurePosixPath(local), None
+            try:
+                super().save(data)
+            finally:
+                self._fs, self._filepath, self._version = store, final, version
+            upload(remote, local)
         self._invalidate_cache()
 
 

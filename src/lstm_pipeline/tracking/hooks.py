@@ -15,6 +15,7 @@ from pathlib import Path
 
 from kedro.framework.hooks import hook_impl
 
+from lstm_pipeline.storage import is_remote
 from lstm_pipeline.tracking.flatten import flat_params, numeric_leaves, plain
 from lstm_pipeline.tracking.origin import git_tags, orchestrator_run, run_key
 from lstm_pipeline.tracking.params import TrackingParams
@@ -181,6 +182,9 @@ class TrackingHooks:
             return
         path = described.get("filepath") or described.get("path")
         if not path:
+            return
+        if is_remote(path):  # on an object store: MLflow gets where it is, not a copy
+            self._tracker.set_tags({f"lstm_pipeline.artifact.{dataset_name}": str(path)})
             return
         path = self._project / str(path)
         name = dataset_name.rpartition(".")[2]
