@@ -137,3 +137,21 @@ class LineageHooks:
             return
         for name in list(outputs):
             outputs[name] = attach(outputs[name], made)
+
+
+class DaskEngineHooks:
+    """Closes the Dask client (and the local cluster) the run's data stages opened
+    (``engine.name: dask``), so a notebook or a long-lived session does not keep the
+    workers; a plain ``kedro run`` would close them at exit anyway."""
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        from lstm_pipeline.parallel.engine import close_shared
+
+        close_shared()
+
+    @hook_impl
+    def on_pipeline_error(self) -> None:
+        from lstm_pipeline.parallel.engine import close_shared
+
+        close_shared()

@@ -5,7 +5,7 @@ import warnings
 
 from kedro.config import OmegaConfigLoader
 
-from lstm_pipeline.hooks import LineageHooks, NodeTimingHooks, SeedingHooks
+from lstm_pipeline.hooks import DaskEngineHooks, LineageHooks, NodeTimingHooks, SeedingHooks
 from lstm_pipeline.preflight import PreflightHooks
 from lstm_pipeline.tracking.hooks import TrackingHooks
 
@@ -18,7 +18,14 @@ warnings.filterwarnings(
     module=r"kedro\.config\.omegaconf_config",
 )
 
-HOOKS = (PreflightHooks(), NodeTimingHooks(), SeedingHooks(), LineageHooks(), TrackingHooks())
+HOOKS = (
+    PreflightHooks(),
+    NodeTimingHooks(),
+    SeedingHooks(),
+    LineageHooks(),
+    TrackingHooks(),
+    DaskEngineHooks(),
+)
 
 
 def _folder(*parts) -> str:

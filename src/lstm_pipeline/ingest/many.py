@@ -13,6 +13,7 @@ stages read to keep every series apart.
 
 import logging
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +21,10 @@ import pandas as pd
 
 from lstm_pipeline.errors import IrregularSpacingError, MissingDataError, RawInputError
 from lstm_pipeline.ingest.cleaning import check_not_all_missing, order_and_deduplicate
-from lstm_pipeline.ingest.reading import RawTable, read_raw_files
+from lstm_pipeline.ingest.partitioned import read_tables
+from lstm_pipeline.ingest.reading import RawTable
 from lstm_pipeline.ingest.series import make_regular_series
+from lstm_pipeline.parallel.engine import Mapper, serial_map
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +39,14 @@ def read_many_series(
     read_options: dict,
     duplicates: str,
     max_timestamp_gap: str | None,
+    map_items: Mapper = serial_map,
 ) -> tuple[pd.DataFrame, dict]:
-    """Read ``files``; rows belong to the series ``series_id`` (a column) names, or, with
-    ``per_file``, to their file (named by its stem). Returns the series one after another
-    with a ``series`` code column, and the read report (``series``: names, rows read)."""
+    """Read ``files`` (``map_items``: one task per file on the Dask engine); rows belong to
+    the series ``series_id`` (a column) names, or, with ``per_file``, to their file (named by
+    its stem). Returns the series one after another with a ``series`` code column, and the
+    read report (``series``: names, rows read)."""
     categorical = [*read_options.get("categorical", ()), *([series_id] if series_id else [])]
-    table = read_raw_files(files, **{**read_options, "categorical": categorical})
+    table = read_tables(files, map_items, **{**read_options, "categorical": categorical})
     if SERIES in table.values:
         raise RawInputError(
             f"The raw data has a column '{SERIES}', the name many-series runs give the series "
@@ -85,16 +90,21 @@ def _series_codes(table: RawTable, series_id: str | None, per_file: bool):
 
 
 def make_many_regular(
-    raw: pd.DataFrame, read_report: dict, **cleaning
+    raw: pd.DataFrame, read_report: dict, map_items: Mapper = serial_map, **cleaning
 ) -> tuple[pd.DataFrame, dict]:
     """:func:`make_regular_series` for each series alone (``cleaning``: its keyword
-    arguments), the results one after another. Raises IrregularSpacingError when the series
-    come out on different grids (declare ``ingestion.frequency``)."""
+    arguments; ``map_items``: one task per series on the Dask engine), the results one after
+    another. Raises IrregularSpacingError when the series come out on different grids
+    (declare ``ingestion.frequency``)."""
     names = read_report["series"]["names"]
+    codes = raw[SERIES].to_numpy()
+    rows = (raw[codes == code].drop(columns=[SERIES]) for code in range(len(names)))
+    clean = partial(make_regular_series, read_report=read_report, **cleaning)
     parts, reports = [], {}
-    for code, name in enumerate(names):
-        rows = raw[raw[SERIES].to_numpy() == code].drop(columns=[SERIES])
-        series, reports[name] = make_regular_series(rows, read_report, **cleaning)
+    for code, (name, (series, report)) in enumerate(
+        zip(names, map_items(clean, rows), strict=True)
+    ):
+        reports[name] = report
         parts.append(series.assign(series=np.float32(code)))
     frequencies = {r["frequency"]["output"] for r in reports.values()}
     if len(frequencies) > 1:

@@ -222,14 +222,8 @@ def read_raw_files(
     """
     if not files:
         raise RawInputError("No raw file to read: the raw input holds no data file.")
-    options = _ReadOptions(
-        timestamp,
-        features,
-        list(targets),
-        list(missing_markers),
-        chunk_rows,
-        csv_options or {},
-        list(categorical),
+    options = _read_options(
+        timestamp, features, targets, missing_markers, chunk_rows, csv_options, categorical
     )
     started = time.perf_counter()
     parser = TimestampParser(timestamp)
@@ -242,6 +236,83 @@ def read_raw_files(
     table = parts.table()
     _log_speed(table, len(files), time.perf_counter() - started)
     return table
+
+
+def _read_options(
+    timestamp: TimestampSpec,
+    features: Sequence[str] | None,
+    targets: Sequence[str],
+    missing_markers: Sequence[str],
+    chunk_rows: int = 250_000,
+    csv_options: dict | None = None,
+    categorical: Sequence[str] = (),
+) -> _ReadOptions:
+    """The keyword arguments of :func:`read_raw_files` as one."""
+    return _ReadOptions(
+        timestamp,
+        features,
+        list(targets),
+        list(missing_markers),
+        chunk_rows,
+        csv_options or {},
+        list(categorical),
+    )
+
+
+def chosen_columns(path: Path, **options) -> list[str]:
+    """The numeric columns :func:`read_raw_files` (``options``: its keyword arguments)
+    reads from every file when ``path`` is the first: features first, then targets."""
+    read = _read_options(**options)
+    return _choose_columns(_first_chunk(path, read), path, read)
+
+
+def read_one_file(path: Path, columns: Sequence[str], **options) -> RawTable:
+    """The table of one file, reading ``columns`` (from :func:`chosen_columns`) without
+    parsing a first chunk to choose them again; ``options``: the keyword arguments of
+    :func:`read_raw_files`. A task of the Dask engine: :func:`concat_tables` joins them."""
+    read = _read_options(**options)
+    parts = _TableParts(coder=CategoryCoder(read.categorical))
+    _read_file(Path(path), 0, list(columns), read, TimestampParser(read.timestamp), parts)
+    return parts.table()
+
+
+def concat_tables(tables: Sequence[RawTable]) -> RawTable:
+    """One table of tables read one file each, as :func:`read_raw_files` would have read
+    the files in this order: file indexes renumbered, category codes mapped into one
+    vocabulary in first-seen order."""
+    vocabularies: dict[str, list[str]] = {c: [] for c in tables[0].categories}
+    values: dict[str, list[np.ndarray]] = {c: [] for c in tables[0].values}
+    files, file_index = [], []
+    for table in tables:
+        for column, column_values in table.values.items():
+            own = table.categories.get(column)
+            values[column].append(
+                column_values if own is None else _recoded(column_values, own, vocabularies[column])
+            )
+        file_index.append(table.file_index + len(files))
+        files.extend(table.files)
+    return RawTable(
+        timestamps=np.concatenate([t.timestamps for t in tables]),
+        values={c: np.concatenate(parts) for c, parts in values.items()},
+        file_index=np.concatenate(file_index).astype(np.int32),
+        row_number=np.concatenate([t.row_number for t in tables]),
+        files=files,
+        categories=vocabularies,
+    )
+
+
+def _recoded(codes: np.ndarray, own: list[str], vocabulary: list[str]) -> np.ndarray:
+    """``codes`` into ``own`` as codes into ``vocabulary`` (extended with values new to it)."""
+    known = {value: i for i, value in enumerate(vocabulary)}
+    for value in own:
+        if value not in known:
+            known[value] = len(vocabulary)
+            vocabulary.append(value)
+    mapping = np.array([known[value] for value in own] or [0], dtype=np.float32)
+    present = ~np.isnan(codes)
+    recoded = np.full(len(codes), np.nan, dtype=np.float32)
+    recoded[present] = mapping[codes[present].astype(np.int64)]
+    return recoded
 
 
 def _log_speed(table: RawTable, n_files: int, elapsed: float) -> None:

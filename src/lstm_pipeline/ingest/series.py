@@ -31,8 +31,9 @@ from lstm_pipeline.ingest.cleaning import (
     resample,
     trim_target_edges,
 )
-from lstm_pipeline.ingest.reading import read_raw_files
+from lstm_pipeline.ingest.partitioned import read_tables
 from lstm_pipeline.ingest.timestamps import TimestampSpec
+from lstm_pipeline.parallel.engine import Mapper, serial_map
 from lstm_pipeline.timegrid import TimeGrid
 
 logger = logging.getLogger(__name__)
@@ -50,18 +51,20 @@ def read_sorted_series(
     duplicates: DuplicatePolicy,
     max_timestamp_gap: str | None,
     categorical: Sequence[str] = (),
+    map_items: Mapper = serial_map,
 ) -> tuple[pd.DataFrame, dict]:
-    """Read every file, sort the rows by time and resolve duplicate timestamps.
+    """Read every file (``map_items``: a task a file on Dask), sort by time, resolve duplicates.
 
     Returns the raw series (float32 columns, DatetimeIndex 'timestamp'; a ``categorical``
-    column holds codes into ``report["categories"]``) and the read report (files, rows
-    read, columns, missing markers read, ordering and duplicates). Raises the
-    errors of :func:`read_raw_files`, :class:`MissingDataError` for a column missing in
-    every row, and those of :func:`order_and_deduplicate` (a timestamp gap longer than
-    ``max_timestamp_gap``, a duplicate under policy 'error').
+    column holds codes into ``report["categories"]``) and the read report (files, rows read,
+    columns, missing markers read, ordering and duplicates). Raises the errors of
+    :func:`read_raw_files`, :class:`MissingDataError` for a column missing in every row, and
+    those of :func:`order_and_deduplicate` (a gap over ``max_timestamp_gap``, a duplicate
+    under policy 'error').
     """
-    table = read_raw_files(
+    table = read_tables(
         files,
+        map_items,
         timestamp=timestamp,
         features=features,
         targets=targets,

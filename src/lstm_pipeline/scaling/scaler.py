@@ -12,13 +12,14 @@ Example:
 """
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
 
 from lstm_pipeline.errors import ColumnNotFoundError, MissingDataError
+from lstm_pipeline.parallel.engine import Mapper, serial_map
 from lstm_pipeline.scaling.categories import encode_categories
 from lstm_pipeline.scaling.many import blocks_of, identity_columns
 
@@ -27,55 +28,102 @@ logger = logging.getLogger(__name__)
 ScalerMethod = Literal["standard", "minmax", "robust", "none"]
 
 
-def _chunks(frame: pd.DataFrame, column: str, chunk_rows: int) -> Iterator[np.ndarray]:
-    values = frame[column].to_numpy()
-    for start in range(0, len(values), chunk_rows):
-        part = values[start : start + chunk_rows].astype(np.float64)
-        yield part[~np.isnan(part)]
+def _row_blocks(frame: pd.DataFrame, columns: Sequence[str], chunk_rows: int) -> Iterator:
+    """``columns`` of ``frame`` in blocks of ``chunk_rows`` rows (float32 arrays: what a
+    worker receives on the Dask engine)."""
+    for start in range(0, len(frame), chunk_rows):  # one block copied at a time
+        yield frame.iloc[start : start + chunk_rows][list(columns)].to_numpy()
 
 
-def _moments(frame: pd.DataFrame, column: str, chunk_rows: int) -> dict:
+def partial_moments(block: np.ndarray) -> list[dict]:
+    """Per column of ``block`` (rows x columns): count, mean, M2 (sum of squared deviations
+    from the mean), min and max of the values present, in float64."""
+    moments = []
+    for column in np.asarray(block).T:
+        part = column.astype(np.float64)
+        part = part[~np.isnan(part)]
+        if not len(part):
+            moments.append({"count": 0, "mean": 0.0, "m2": 0.0, "min": np.inf, "max": -np.inf})
+            continue
+        mean = float(part.mean())
+        m2 = float(((part - mean) ** 2).sum())
+        moments.append(
+            {
+                "count": len(part),
+                "mean": mean,
+                "m2": m2,
+                "min": float(part.min()),
+                "max": float(part.max()),
+            }
+        )
+    return moments
+
+
+def combine_moments(parts: Iterable[dict]) -> dict:
+    """One column's moments from those of its blocks, merged in order with Chan's parallel
+    formula (stable in float64 at large offsets, unlike sums of squares)."""
     n, mean, m2 = 0, 0.0, 0.0
     low, high = np.inf, -np.inf
-    for part in _chunks(frame, column, chunk_rows):
-        if not len(part):
+    for part in parts:
+        k = part["count"]
+        if not k:
             continue
-        k, part_mean = len(part), float(part.mean())
-        part_m2 = float(((part - part_mean) ** 2).sum())
-        delta = part_mean - mean
+        delta = part["mean"] - mean
         total = n + k
         mean += delta * k / total
-        m2 += part_m2 + delta * delta * n * k / total
+        m2 += part["m2"] + delta * delta * n * k / total
         n = total
-        low, high = min(low, float(part.min())), max(high, float(part.max()))
+        low, high = min(low, part["min"]), max(high, part["max"])
     return {"count": n, "mean": mean, "std": (m2 / n) ** 0.5 if n else 0.0, "min": low, "max": high}
 
 
+def column_moments(
+    frame: pd.DataFrame, columns: Sequence[str], chunk_rows: int, map_items: Mapper = serial_map
+) -> dict[str, dict]:
+    """count, mean, std (ddof 0), min and max of each of ``columns``: partial moments of
+    each row block (``map_items``: in this process or on Dask workers), then combined."""
+    per_block = map_items(partial_moments, _row_blocks(frame, columns, chunk_rows))
+    return {
+        column: combine_moments(block[i] for block in per_block) for i, column in enumerate(columns)
+    }
+
+
+def _center_and_spread(method: str, stats: dict) -> tuple[float, float]:
+    """What ``method`` subtracts and divides by, from a column's statistics."""
+    if method == "robust":
+        return stats["median"], stats["q3"] - stats["q1"]
+    if method == "standard":
+        return stats["mean"], stats["std"]
+    if method == "minmax":
+        return stats["min"], stats["max"] - stats["min"]
+    return 0.0, 1.0
+
+
 def fit_scaler(
-    frame: pd.DataFrame, method: str, columns: Sequence[str], chunk_rows: int = 262_144
+    frame: pd.DataFrame,
+    method: str,
+    columns: Sequence[str],
+    chunk_rows: int = 262_144,
+    map_items: Mapper = serial_map,
 ) -> dict:
-    """Fit ``method`` on ``frame`` (the train rows only) for each of ``columns``."""
+    """Fit ``method`` on ``frame`` (the train rows only) for each of ``columns``; the
+    moments of each block of ``chunk_rows`` rows are computed by ``map_items``."""
     if method not in get_args(ScalerMethod):
         raise ValueError(f"scaler must be one of {get_args(ScalerMethod)}, got {method!r}")
     center, scale, statistics, constant = {}, {}, {}, []
+    moments = column_moments(frame, columns, chunk_rows, map_items)
     for column in columns:
-        stats = _moments(frame, column, chunk_rows)
+        stats = moments[column]
         if stats["count"] == 0:
             raise MissingDataError(
                 f"Column '{column}' has no value in the train split "
                 f"({frame.index[0]} to {frame.index[-1]}); it cannot be scaled. Move the split "
                 f"or drop the column from 'ingestion.features'."
             )
-        if method == "robust":
+        if method == "robust":  # quantiles need the whole column: never from partial moments
             q1, median, q3 = np.nanpercentile(frame[column].to_numpy(np.float64), [25, 50, 75])
             stats.update({"q1": float(q1), "median": float(median), "q3": float(q3)})
-            c, s = stats["median"], stats["q3"] - stats["q1"]
-        elif method == "standard":
-            c, s = stats["mean"], stats["std"]
-        elif method == "minmax":
-            c, s = stats["min"], stats["max"] - stats["min"]
-        else:
-            c, s = 0.0, 1.0
+        c, s = _center_and_spread(method, stats)
         if not s > 0:
             constant.append(column)
             s = 1.0  # a constant column is only centred: dividing by zero would give inf
@@ -185,10 +233,11 @@ def check_train_split(train: pd.DataFrame, pca_columns: Sequence[str] | None) ->
             )
 
 
-def fit_with_pca(train: pd.DataFrame, method: str, pca) -> dict:
-    """The scaler of ``method`` fitted on ``train``, plus the PCA that ``pca`` (enabled,
-    columns, n_components, variance) asks for, fitted on the scaled train rows."""
-    fitted = fit_scaler(train, method, list(train.columns))
+def fit_with_pca(train: pd.DataFrame, method: str, pca, map_items: Mapper = serial_map) -> dict:
+    """The scaler of ``method`` fitted on ``train`` (moments by ``map_items``), plus the PCA
+    that ``pca`` (enabled, columns, n_components, variance) asks for, fitted on the scaled
+    train rows."""
+    fitted = fit_scaler(train, method, list(train.columns), map_items=map_items)
     if pca.enabled:
         scaled_train = Scaler(fitted).scale(train)
         fitted["pca"] = fit_pca(scaled_train, pca.columns, pca.n_components, pca.variance)

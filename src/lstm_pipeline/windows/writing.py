@@ -10,12 +10,14 @@ import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from lstm_pipeline.errors import WindowingError
+from lstm_pipeline.parallel.engine import Mapper, serial_map
 from lstm_pipeline.timegrid import TimeGrid
 from lstm_pipeline.windows.cutting import SegmentWindows
 from lstm_pipeline.windows.fitting import require_windows
@@ -83,6 +85,8 @@ class WindowingJob(ShardJob):
     future: list[str] = field(default_factory=list)  # columns known over the horizon
     series_code: str | None = None  # the series code column, stored for an embedding
     series_count: int = 0  # the embedding's vocabulary: every series of the run
+    map_items: Mapper = field(default=serial_map, repr=False, compare=False)  # who writes
+    # the shards: this process, or Dask workers (engine.name: dask)
 
     @property
     def columns(self) -> list[str]:
@@ -107,7 +111,7 @@ class WindowingJob(ShardJob):
             names, per_series = getattr(self.source, "names", []), []
             batches = _per_series(batches, stats, names, per_series)
             segments = iter_segments(batches, self.spec, segment_rows, stats, self.source.grid)
-            shards, table = write_shards(segments, folder, manifest, self.shard_mb)
+            shards, table = write_shards(segments, folder, manifest, self.shard_mb, self.map_items)
         if per_series:
             done = sum(n for _, n in per_series[:-1])
             per_series[-1][1] = stats.windows - done
@@ -222,12 +226,60 @@ def _log_written(name: str, manifest: dict, windows: int) -> None:
 
 
 def write_shards(
-    segments: Iterable[Segment], folder: Path, manifest: dict, shard_mb: float
+    segments: Iterable[Segment],
+    folder: Path,
+    manifest: dict,
+    shard_mb: float,
+    map_items: Mapper = serial_map,
 ) -> tuple[list[dict], list[list[int]]]:
     """Write ``segments`` into shard files of about ``shard_mb`` uncompressed MB each, in
     the format and layout of ``manifest``. Returns the shard entries of the manifest (file,
-    bytes, SHA-256, counts) and the segments table ([shard, start_ns, rows, windows])."""
-    writer = ShardWriter(folder, manifest, shard_mb)
+    bytes, SHA-256, counts) and the segments table ([shard, start_ns, rows, windows]).
+
+    With a parallel ``map_items`` (Dask), the same shards are cut here and each is written
+    (compressed, hashed) by a worker into ``folder``, which the workers must reach."""
+    if map_items is serial_map:
+        writer = ShardWriter(folder, manifest, shard_mb)
+        for segment in segments:
+            writer.add(segment)
+        return writer.finish()
+    write = partial(write_shard, folder=folder, manifest=manifest)
+    written = map_items(write, enumerate(shard_groups(segments, manifest, shard_mb)))
+    shards = [entry for entries, _ in written for entry in entries]
+    return shards, [row for _, rows in written for row in rows]
+
+
+def segment_bytes(segment: Segment, manifest: dict) -> int:
+    """Uncompressed bytes a segment adds to a shard: its rows (``segments`` layout), or its
+    windows' inputs and targets (``windows``)."""
+    if manifest["layout"] == "segments":
+        return segment.values.nbytes
+    inputs = manifest["input_length"] * len(manifest["feature_index"])
+    targets = manifest["horizon"] * len(manifest["target_index"])
+    return segment.windows * (inputs + targets) * segment.values.itemsize
+
+
+def shard_groups(segments: Iterable[Segment], manifest: dict, shard_mb: float) -> Iterator:
+    """The segments of each shard, as :class:`ShardWriter` fills them: a shard is closed
+    once it holds ``shard_mb``."""
+    group, written, limit = [], 0, shard_mb * 2**20
+    for segment in segments:
+        group.append(segment)
+        written += segment_bytes(segment, manifest)
+        if written >= limit:
+            yield group
+            group, written = [], 0
+    if group:
+        yield group
+
+
+def write_shard(
+    numbered: tuple[int, list[Segment]], folder: Path, manifest: dict
+) -> tuple[list[dict], list[list[int]]]:
+    """Write shard ``number`` of ``segments`` (a task on a Dask worker): its manifest entry
+    and its rows of the segments table."""
+    number, segments = numbered
+    writer = ShardWriter(folder, manifest, float("inf"), first=number)
     for segment in segments:
         writer.add(segment)
     return writer.finish()
@@ -236,8 +288,8 @@ def write_shards(
 class ShardWriter:
     """Writes segments, or the windows cut from them, into one shard after another."""
 
-    def __init__(self, folder: Path, manifest: dict, shard_mb: float) -> None:
-        self._folder, self._manifest = folder, manifest
+    def __init__(self, folder: Path, manifest: dict, shard_mb: float, first: int = 0) -> None:
+        self._folder, self._manifest, self._first = folder, manifest, first
         self._limit = shard_mb * 2**20
         self._spec = WindowSpec(
             manifest["input_length"], manifest["horizon"], manifest["offset"], manifest["stride"]
@@ -255,10 +307,10 @@ class ShardWriter:
         if self._manifest["layout"] == "segments":
             self._writer.add(segment)
             rows = len(segment.values)
-            self.table.append([len(self.shards), segment.start_ns, rows, segment.windows])
-            self._written += segment.values.nbytes
+            self.table.append([self._number(), segment.start_ns, rows, segment.windows])
         else:
             self._add_windows(segment)
+        self._written += segment_bytes(segment, self._manifest)
         if self._written >= self._limit:
             self._close()
 
@@ -268,9 +320,13 @@ class ShardWriter:
             self._close()
         return self.shards, self.table
 
+    def _number(self) -> int:
+        """The number of the shard being written (a worker's writer starts at ``first``)."""
+        return self._first + len(self.shards)
+
     def _open(self) -> None:
         m = self._manifest
-        self._path = self._folder / shard_name(len(self.shards), m["format"], m["compression"])
+        self._path = self._folder / shard_name(self._number(), m["format"], m["compression"])
         self._writer, self._written = open_shard(self._path, m), 0
 
     def _add_windows(self, segment: Segment) -> None:
@@ -289,7 +345,6 @@ class ShardWriter:
             inputs, targets = windows.take(numbers)
             starts = self._grid.advance(segment.start_ns, numbers * spec.stride)
             self._writer.add_windows(inputs, targets, starts)
-            self._written += inputs.nbytes + targets.nbytes
 
     def _close(self) -> None:
         info = self._writer.close()

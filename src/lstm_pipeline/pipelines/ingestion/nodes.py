@@ -14,12 +14,13 @@ from lstm_pipeline.ingest.labelled.labels import forecast_mapping
 from lstm_pipeline.ingest.many import make_many_regular, read_many_series
 from lstm_pipeline.ingest.reading import forecast_files
 from lstm_pipeline.ingest.series import make_regular_series, read_sorted_series
+from lstm_pipeline.parallel.engine import EngineParams, Mapper, mapper_for
 from lstm_pipeline.pipelines.ingestion.params import IngestionParams
 from lstm_pipeline.task import Task
 
 
 def read_raw_series(
-    raw_files: list[Path], params: IngestionParams, task: Task
+    raw_files: list[Path], params: IngestionParams, task: Task, engine: EngineParams | None = None
 ) -> tuple[pd.DataFrame, dict]:
     """Read every raw file.
 
@@ -27,17 +28,23 @@ def read_raw_series(
         raw_files: the files the ``raw_files`` catalog entry lists.
         params: ``params:ingestion``.
         task: ``params:task``.
+        engine: ``params:engine``; forecasting on ``dask`` reads one file per task
+            (classification reads in this process).
 
     Returns:
         ``raw_series`` and ``read_report``. Forecast: float32 columns indexed by timestamp,
         sorted, duplicates resolved. Classification: the long table (split, case, step,
         label as text, one float32 column per dimension).
     """
-    return _READERS[task](raw_files, params)
+    return _READERS[task](raw_files, params, mapper_for(engine))
 
 
 def clean_series(
-    raw_series: pd.DataFrame, read_report: dict, params: IngestionParams, task: Task
+    raw_series: pd.DataFrame,
+    read_report: dict,
+    params: IngestionParams,
+    task: Task,
+    engine: EngineParams | None = None,
 ) -> tuple[pd.DataFrame, dict, dict]:
     """Make the series the later stages read.
 
@@ -46,18 +53,22 @@ def clean_series(
         read_report: its report, carried into the ingestion report.
         params: ``params:ingestion``.
         task: ``params:task``.
+        engine: ``params:engine``; forecasting many series on ``dask`` cleans (fills,
+            resamples) one series per task.
 
     Returns:
         ``series``, ``ingestion_report`` and ``label_mapping``. Forecast: a regular grid,
         short gaps filled, resampled if asked; no classes. Classification: labels checked
         and coded, missing values filled by ``ingestion.labelled.missing``.
     """
-    return _CLEANERS[task](raw_series, read_report, params)
+    return _CLEANERS[task](raw_series, read_report, params, mapper_for(engine))
 
 
-def _read_forecast(raw_files: list[Path], params: IngestionParams) -> tuple[pd.DataFrame, dict]:
+def _read_forecast(
+    raw_files: list[Path], params: IngestionParams, map_items: Mapper
+) -> tuple[pd.DataFrame, dict]:
     if params.series_id or params.series_per_file:
-        return _read_many(raw_files, params)
+        return _read_many(raw_files, params, map_items)
     return read_sorted_series(
         forecast_files(raw_files),
         timestamp=params.timestamp,
@@ -69,10 +80,13 @@ def _read_forecast(raw_files: list[Path], params: IngestionParams) -> tuple[pd.D
         duplicates=params.duplicates,
         max_timestamp_gap=params.missing.max_timestamp_gap,
         categorical=params.categorical,
+        map_items=map_items,
     )
 
 
-def _read_many(raw_files: list[Path], params: IngestionParams) -> tuple[pd.DataFrame, dict]:
+def _read_many(
+    raw_files: list[Path], params: IngestionParams, map_items: Mapper
+) -> tuple[pd.DataFrame, dict]:
     options = {
         "timestamp": params.timestamp,
         "features": params.features,
@@ -89,23 +103,31 @@ def _read_many(raw_files: list[Path], params: IngestionParams) -> tuple[pd.DataF
         read_options=options,
         duplicates=params.duplicates,
         max_timestamp_gap=params.missing.max_timestamp_gap,
+        map_items=map_items,
     )
 
 
-def _read_labelled(raw_files: list[Path], params: IngestionParams) -> tuple[pd.DataFrame, dict]:
-    return read_labelled(raw_files, params.labelled, params.missing_markers)
+def _read_labelled(
+    raw_files: list[Path], params: IngestionParams, map_items: Mapper
+) -> tuple[pd.DataFrame, dict]:
+    return read_labelled(raw_files, params.labelled, params.missing_markers)  # in this process
 
 
-def _clean_forecast(raw: pd.DataFrame, report: dict, params: IngestionParams):
-    clean = make_many_regular if "series" in report else make_regular_series
-    series, ingestion_report = clean(
-        raw, report, frequency=params.frequency, missing=params.missing, resampling=params.resample
-    )
+def _clean_forecast(raw: pd.DataFrame, report: dict, params: IngestionParams, map_items: Mapper):
+    cleaning = {
+        "frequency": params.frequency,
+        "missing": params.missing,
+        "resampling": params.resample,
+    }
+    if "series" in report:
+        series, ingestion_report = make_many_regular(raw, report, map_items, **cleaning)
+    else:
+        series, ingestion_report = make_regular_series(raw, report, **cleaning)
     return series, ingestion_report, forecast_mapping()
 
 
-def _clean_labelled(raw: pd.DataFrame, report: dict, params: IngestionParams):
-    return clean_labelled(raw, report, params.labelled)
+def _clean_labelled(raw: pd.DataFrame, report: dict, params: IngestionParams, map_items: Mapper):
+    return clean_labelled(raw, report, params.labelled)  # in this process
 
 
 _READERS = {"forecast": _read_forecast, "classification": _read_labelled}

@@ -11,13 +11,19 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 read_raw_series,
-                inputs=["raw_files", "params:ingestion", "params:task"],
+                inputs=["raw_files", "params:ingestion", "params:task", "params:engine"],
                 outputs=["raw_series", "read_report"],
                 name="read_raw_series",
             ),
             Node(
                 clean_series,
-                inputs=["raw_series", "read_report", "params:ingestion", "params:task"],
+                inputs=[
+                    "raw_series",
+                    "read_report",
+                    "params:ingestion",
+                    "params:task",
+                    "params:engine",
+                ],
                 outputs=["series", "ingestion_report", "label_mapping"],
                 name="clean_series",
             ),

@@ -9,6 +9,7 @@ from functools import partial
 
 import pandas as pd
 
+from lstm_pipeline.parallel.engine import EngineParams, Mapper, mapper_for
 from lstm_pipeline.pipelines.normalisation.params import NormalisationParams
 from lstm_pipeline.scaling import labelled
 from lstm_pipeline.scaling.calendar import add_calendar, check_calendar
@@ -30,10 +31,16 @@ def find_split_ranges(
 
 
 def fit_train_scaler(
-    series: pd.DataFrame, split_ranges: dict, params: NormalisationParams, task: str
+    series: pd.DataFrame,
+    split_ranges: dict,
+    params: NormalisationParams,
+    task: str,
+    engine: EngineParams | None = None,
 ) -> dict:
-    """Fit the scaler (and optional PCA) on the train split only."""
-    return _FITTERS[task](series, split_ranges, params)
+    """Fit the scaler (and optional PCA) on the train split only; forecasting on the
+    ``dask`` engine (``params:engine``) computes the moments of each block of train rows on
+    a worker and combines them (Chan's formula)."""
+    return _FITTERS[task](series, split_ranges, params, mapper_for(engine))
 
 
 def transform_splits(
@@ -78,17 +85,20 @@ def _labelled_cases(series: pd.DataFrame, params: NormalisationParams, seed: int
     return ranges
 
 
-def _fit_on_rows(series: pd.DataFrame, split_ranges: dict, params: NormalisationParams) -> dict:
+def _fit_on_rows(
+    series: pd.DataFrame, split_ranges: dict, params: NormalisationParams, map_items: Mapper
+) -> dict:
     """The scaler of the numeric columns, and the categories of the categorical ones (both
     from the train rows only)."""
     train = take(series, split_ranges, "train")
     vocabularies = series.attrs.get("categories") or {}
-    fitted = fit_with_pca(train[numeric_columns(series)], params.scaler, params.pca)
+    numeric = train[numeric_columns(series)]
+    fitted = fit_with_pca(numeric, params.scaler, params.pca, map_items)
     names = series_names(series)
     if names:
         fitted["series"] = {"names": names, "static_input": params.series_input}
     if names and params.scale_per_series:
-        fit = partial(fit_with_pca, method=params.scaler, pca=params.pca)
+        fit = partial(fit_with_pca, method=params.scaler, pca=params.pca, map_items=map_items)
         fitted["per_series"] = fit_per_series(series, split_ranges, fit)
     check_calendar(train, params.calendar_features)
     fitted["calendar"] = list(params.calendar_features)
@@ -99,8 +109,10 @@ def _fit_on_rows(series: pd.DataFrame, split_ranges: dict, params: Normalisation
     return fitted
 
 
-def _fit_on_cases(series: pd.DataFrame, split_ranges: dict, params: NormalisationParams) -> dict:
-    train = labelled.take_cases(series, split_ranges, "train")
+def _fit_on_cases(
+    series: pd.DataFrame, split_ranges: dict, params: NormalisationParams, map_items: Mapper
+) -> dict:
+    train = labelled.take_cases(series, split_ranges, "train")  # in this process
     return labelled.fit_sequence_scaler(train, params.labelled.scaler)
 
 

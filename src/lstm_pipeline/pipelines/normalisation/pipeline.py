@@ -20,7 +20,13 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 fit_train_scaler,
-                inputs=["series", "split_ranges", "params:normalisation", "params:task"],
+                inputs=[
+                    "series",
+                    "split_ranges",
+                    "params:normalisation",
+                    "params:task",
+                    "params:engine",
+                ],
                 outputs="scaler",
                 name="fit_train_scaler",
             ),

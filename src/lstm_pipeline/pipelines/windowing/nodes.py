@@ -11,6 +11,7 @@ from typing import get_args
 from lstm_pipeline.errors import SettingsError, WindowingError
 from lstm_pipeline.evaluation.history import check_seasonal_history
 from lstm_pipeline.ingest.many import SERIES
+from lstm_pipeline.parallel.engine import DaskMapper, EngineParams, engine_params
 from lstm_pipeline.pipelines.evaluation.params import EvaluationParams
 from lstm_pipeline.pipelines.windowing.params import WindowingParams
 from lstm_pipeline.scaling.calendar import CalendarFeature, calendar_columns
@@ -28,7 +29,13 @@ logger = logging.getLogger(__name__)
 
 
 def check_windows_fit(
-    train, val, test, params: WindowingParams, task: str, evaluation: EvaluationParams
+    train,
+    val,
+    test,
+    params: WindowingParams,
+    task: str,
+    evaluation: EvaluationParams,
+    engine: EngineParams | None = None,
 ) -> dict:
     """Check every split before any is written, so that a bad setting replaces no shards
     (and, forecasting, that the test split has the history its seasonal-naive baseline
@@ -39,10 +46,11 @@ def check_windows_fit(
             classification).
         params: the windowing parameters. task: ``params:task``.
         evaluation: the evaluation parameters (forecast: ``seasonal_period``).
+        engine: ``params:engine``: forecasting on ``dask`` has each shard written by a worker.
 
     Returns:
-        The checked settings with the ``task``, persisted for the per-split nodes (which
-        may run in other processes).
+        The checked settings with the ``task`` and the ``engine``, persisted for the
+        per-split nodes (which may run in other processes).
 
     Raises:
         ColumnNotFoundError, WindowingError: naming the split at fault (forecasting: a
@@ -52,7 +60,7 @@ def check_windows_fit(
     _lookup(_FIT_CHECKS, task)(splits, params)
     if task == "forecast":
         _check_seasonal_history(splits, params, evaluation.seasonal_period)
-    return {**params.model_dump(), "task": task}
+    return {**params.model_dump(), "task": task, "engine": engine_params(engine).model_dump()}
 
 
 def _check_seasonal_history(splits: dict, params: WindowingParams, lag: int) -> None:
@@ -95,7 +103,11 @@ def windowing_job(series, windowing_settings: dict, *earlier) -> ShardJob:
         A WindowingJob (forecasting) or a SequenceJob (classification).
     """
     task, params = _settings(windowing_settings)
-    return _lookup(_JOBS, task)(series, params, earlier)
+    job = _lookup(_JOBS, task)(series, params, earlier)
+    engine = engine_params(windowing_settings.get("engine"))
+    if task == "forecast" and engine.name == "dask":
+        job.map_items = DaskMapper(engine)  # a cluster while the shards dataset writes
+    return job
 
 
 def record_windowing(
@@ -112,7 +124,7 @@ def record_windowing(
 def _settings(settings: dict) -> tuple[str, WindowingParams]:
     """The task and the windowing parameters of persisted settings (forecast when they
     predate the run-wide task)."""
-    params = {key: value for key, value in settings.items() if key != "task"}
+    params = {key: value for key, value in settings.items() if key not in ("task", "engine")}
     return settings.get("task", "forecast"), WindowingParams.model_validate(params)
 
 

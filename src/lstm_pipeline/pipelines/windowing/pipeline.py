@@ -23,6 +23,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             "params:windowing",
             "params:task",
             "params:evaluation",
+            "params:engine",
         ],
         outputs="windowing_settings",
         name="check_windows_fit",
