@@ -1,14 +1,16 @@
 """Every folder under pipelines/ is a pipeline of the same name; __default__ runs them all
 except the on-demand ones: `planning`, a measurement (minutes of child processes),
-`backtest`, the rolling-origin folds (a model trained per fold), and `prediction`, the
-trained model on new raw files (what a scheduled job runs after training).
+`backtest`, the rolling-origin folds (a model trained per fold), `prediction`, the
+trained model on new raw files (what a scheduled job runs after training), and `tuning`, an
+Optuna search over the stored shards (a model trained per trial), and `study`, the batch
+size x sequence length study (a model trained per grid point, each in its own process).
 `training_evaluation` (training, then evaluation, on the stored shards) is what a scheduled
 retrain runs."""
 
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
-ON_DEMAND = ("planning", "backtest", "prediction")
+ON_DEMAND = ("planning", "backtest", "prediction", "tuning", "study")
 COMPOSITES = ("__default__", "training_evaluation")  # made of stages, not a stage
 
 

@@ -18,16 +18,19 @@ from kedro.validation import ParameterValidationError
 
 from lstm_pipeline.errors import SettingsError
 from lstm_pipeline.models.spec import ModelSpec
+from lstm_pipeline.parallel.engine import EngineParams
 from lstm_pipeline.pipelines.backtest.params import BacktestParams
 from lstm_pipeline.pipelines.evaluation.params import EvaluationParams
 from lstm_pipeline.pipelines.ingestion.params import IngestionParams
 from lstm_pipeline.pipelines.normalisation.params import NormalisationParams
 from lstm_pipeline.pipelines.planning.params import PlanningParams
 from lstm_pipeline.pipelines.prediction.params import PredictionParams
+from lstm_pipeline.pipelines.tuning.params import TuningParams
 from lstm_pipeline.pipelines.windowing.params import WindowingParams
 from lstm_pipeline.task import TASKS
 from lstm_pipeline.tracking.params import TrackingParams
 from lstm_pipeline.trainer.config import TrainingConfig
+from lstm_pipeline.tuning.space import RECURRENT_KEYS
 
 PARAMETER_MODELS = {
     model.parameter_key: model
@@ -35,6 +38,7 @@ PARAMETER_MODELS = {
         IngestionParams,
         NormalisationParams,
         WindowingParams,
+        EngineParams,
         ModelSpec,
         TrainingConfig,
         EvaluationParams,
@@ -42,6 +46,7 @@ PARAMETER_MODELS = {
         BacktestParams,
         PredictionParams,
         TrackingParams,
+        TuningParams,
     )
 }
 
@@ -266,7 +271,7 @@ def check_batch_fits(run: RunSettings) -> None:
 def check_stored_task(run: RunSettings) -> None:
     """A stage that reads what an earlier run stored must read the same task's artifacts."""
     record = None if run.runs("windowing") else run.stored("windowing_record")
-    stages = ("modelling", "training", "evaluation", "planning", "prediction")
+    stages = ("modelling", "training", "evaluation", "planning", "prediction", "tuning")
     if not record or not run.runs(*stages):
         return
     stored = record.get("task", "forecast")
@@ -316,6 +321,117 @@ def check_class_weight_labels(run: RunSettings) -> None:
         )
 
 
+def _validation_off(run: RunSettings) -> str | None:
+    """The parameter that leaves the validation split empty (None: it has one). Read from
+    the parameters when normalisation is part of the run, else from the stored record."""
+    normalisation = run.models.get("normalisation")
+    record = None if run.runs("normalisation", "windowing") else run.stored("windowing_record")
+    if record:
+        val = record.get("splits", {}).get("val", {})
+        empty = not (val.get("windows") or val.get("cases"))
+    elif normalisation is not None and run.task == "classification":
+        empty = normalisation.labelled.validation == 0
+    else:
+        empty = normalisation is not None and not normalisation.split.has_validation
+    if not empty:
+        return None
+    if run.task == "classification":
+        return "normalisation.labelled.validation"
+    timestamps = normalisation is not None and normalisation.split.method == "timestamps"
+    return "normalisation.split.val_start" if timestamps else "normalisation.split.val"
+
+
+def check_tuning_validation(run: RunSettings) -> None:
+    """Tuning scores trials on the validation split (never test): it must hold data."""
+    if not run.runs("tuning"):
+        return
+    if not run.runs("windowing") and run.stored("windowing_record") is None:
+        run.problems.append(
+            "tuning: there are no stored shards to tune on; run the pipeline up to "
+            "windowing first (kedro run --pipelines=ingestion,normalisation,windowing)"
+        )
+        return
+    parameter = _validation_off(run)
+    if parameter is not None:
+        stored = "" if run.runs("normalisation", "windowing") else " (stored windowing_record)"
+        run.problems.append(
+            f"{parameter}: the validation split is empty{stored}, and tuning scores every "
+            f"trial on it (never on test); give it a share (e.g. 0.15) and run from "
+            f"normalisation: kedro run --pipelines=normalisation,windowing,tuning"
+        )
+
+
+def check_tuning_space(run: RunSettings) -> None:
+    """Search-space entries the run's settings cannot honour."""
+    tuning, training = run.models.get("tuning"), run.models.get("training")
+    spec = run.models.get("modelling")
+    if not run.runs("tuning") or tuning is None or training is None or spec is None:
+        return
+    space, problems = tuning.space, run.problems
+    if space.input_length is not None and run.task == "classification":
+        problems.append(
+            "tuning.space.input_length: a classifier reads each case whole, so there is no "
+            "input length to search for task classification; set it to null"
+        )
+    if training.batch_size == "auto" and space.batch_size is None:
+        problems.append(
+            "training.batch_size = 'auto': tuning trains each trial at a fixed batch size; "
+            "set training.batch_size or a tuning.space.batch_size entry"
+        )
+    if training.tbptt.enabled:
+        problems.append(
+            "training.tbptt.enabled = True: tuning trains window models; turn truncated BPTT "
+            "off for the search"
+        )
+    lowest = space.learning_rate and min(_entry_values(space.learning_rate))
+    if lowest and lowest <= training.min_learning_rate:
+        problems.append(
+            f"tuning.space.learning_rate: its lowest value {lowest} must lie above "
+            f"training.min_learning_rate = {training.min_learning_rate}"
+        )
+    searched = [key for key in RECURRENT_KEYS if space.entries().get(key) is not None]
+    if searched and spec.architecture in ("fcn", "resnet", "lstm_fcn"):
+        problems.append(
+            f"tuning.space: {searched} change modelling.recurrent, which "
+            f"modelling.architecture = '{spec.architecture}' does not use; set them to null"
+        )
+
+
+def check_tuning_chunks(run: RunSettings) -> None:
+    """A hierarchical model cuts its input into chunks: every searched length must divide."""
+    tuning, spec = run.models.get("tuning"), run.models.get("modelling")
+    if not run.runs("tuning") or tuning is None or spec is None:
+        return
+    entry = tuning.space.input_length
+    if entry is None or spec.architecture != "hierarchical":
+        return
+    values = entry.choices if hasattr(entry, "choices") else range(entry.low, entry.high + 1)
+    odd = [v for v in values if v % spec.hierarchical.chunk_length]
+    if hasattr(entry, "step"):  # a range: the values a trial can draw
+        odd = [v for v in odd if (v - entry.low) % entry.step == 0]
+    if odd:
+        run.problems.append(
+            f"tuning.space.input_length: {odd[:5]} are not multiples of "
+            f"modelling.hierarchical.chunk_length = {spec.hierarchical.chunk_length}"
+        )
+
+
+def _entry_values(entry) -> list:
+    return list(entry.choices) if hasattr(entry, "choices") else [entry.low, entry.high]
+
+
+def check_engine_task(run: RunSettings) -> None:
+    """The Dask engine serves the forecasting data stages; classification's readers and
+    per-case scalers run in this process only."""
+    engine = run.models.get("engine")
+    data_stages = run.runs("ingestion", "normalisation", "windowing")
+    if engine is not None and engine.name == "dask" and data_stages:
+        run.problems.append(
+            "engine.name = 'dask': task classification runs its data stages in this process "
+            "only; set engine.name: pandas (or task: forecast)."
+        )
+
+
 # checks that concern one task only, and those that concern both
 FORECAST_CHECKS = (
     check_drift_lag,
@@ -332,8 +448,15 @@ CLASSIFICATION_CHECKS = (
     check_classification_training,
     check_class_weight_labels,
     check_classification_quantiles,
+    check_engine_task,
 )
-SHARED_CHECKS = (check_stored_model, check_stored_task)
+SHARED_CHECKS = (
+    check_stored_model,
+    check_stored_task,
+    check_tuning_validation,
+    check_tuning_space,
+    check_tuning_chunks,
+)
 CHECKS = {
     "forecast": FORECAST_CHECKS + SHARED_CHECKS,
     "classification": CLASSIFICATION_CHECKS + SHARED_CHECKS,

@@ -178,3 +178,13 @@ def test_calendar_future_features_with_calendar_features_pass():
         "windowing__future_features": "calendar",
     }
     preflight(parameters(**changes), EVERYTHING, nothing_stored)
+
+
+def test_the_dask_engine_is_checked_and_refused_for_classification_data_stages():
+    with pytest.raises(PreflightError, match=r"engine.n_workers = 0: Input should be greater"):
+        preflight(parameters(engine__n_workers=0), EVERYTHING, nothing_stored)
+    preflight(parameters(engine__name="dask"), EVERYTHING, nothing_stored)  # forecasting: fine
+    classify = parameters(task="classification", engine__name="dask")
+    with pytest.raises(PreflightError, match="engine.name = 'dask': task classification"):
+        preflight(classify, EVERYTHING, nothing_stored)
+    preflight(classify, {"training", "evaluation"}, nothing_stored)  # no data stage: fine

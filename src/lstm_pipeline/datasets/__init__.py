@@ -6,6 +6,7 @@ from lstm_pipeline.datasets.atomic import (
     AtomicParquetDataset,
     AtomicPlotlyDataset,
     AtomicTextDataset,
+    AtomicYAMLDataset,
 )
 from lstm_pipeline.datasets.keras_model import KerasModelDataset
 from lstm_pipeline.datasets.markdown import MarkdownDataset
@@ -21,6 +22,7 @@ __all__ = [
     "AtomicParquetDataset",
     "AtomicPlotlyDataset",
     "AtomicTextDataset",
+    "AtomicYAMLDataset",
     "KerasModelDataset",
     "MarkdownDataset",
     "PlotFolderDataset",

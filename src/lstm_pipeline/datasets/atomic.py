@@ -13,10 +13,12 @@ the final key in one piece: a put is atomic, so a failed save leaves the previou
 
 import io
 import json
+import re
 from pathlib import PurePosixPath
 from typing import Any
 
 import fsspec
+import yaml
 from kedro.io import DatasetError
 from kedro.io.core import get_filepath_str
 from kedro_datasets.json import JSONDataset
@@ -24,9 +26,10 @@ from kedro_datasets.matplotlib import MatplotlibDataset
 from kedro_datasets.pandas import ParquetDataset
 from kedro_datasets.plotly import JSONDataset as PlotlyJSONDataset
 from kedro_datasets.text import TextDataset
+from kedro_datasets.yaml import YAMLDataset
 
 from lstm_pipeline.files import atomic_target
-from lstm_pipeline.lineage import lineage_of
+from lstm_pipeline.lineage import KEY, lineage_of
 from lstm_pipeline.storage.remote import Remote, scratch_folder, storage_error, upload
 
 
@@ -115,3 +118,37 @@ class AtomicMatplotlibDataset(AtomicSaveMixin, MatplotlibDataset):
         plot.savefig(buffer, **{**self._save_args, "metadata": {"lineage": json.dumps(lineage)}})
         with self._fs.open(full_key_path, **self._fs_open_args_save) as target:
             target.write(buffer.getvalue())
+
+
+_YAML_LINEAGE = re.compile(r"^# lineage: (?P<json>\{.*\})$", re.MULTILINE)
+
+
+class _CommentedLineageYAML(YAMLDataset):
+    """A dict's lineage as the file's last line, a YAML comment, instead of a key."""
+
+    def save(self, data: dict) -> None:
+        body = {k: v for k, v in data.items() if k != KEY}
+        text = yaml.safe_dump(body, **{"sort_keys": False, **self._save_args})
+        if data.get(KEY):
+            text += f"# lineage: {json.dumps(data[KEY])}\n"
+        path = get_filepath_str(self._get_save_path(), self._protocol)
+        with self._fs.open(path, **self._fs_open_args_save) as stream:
+            stream.write(text)
+        self._invalidate_cache()
+
+    def load(self) -> dict:
+        path = get_filepath_str(self._get_load_path(), self._protocol)
+        with self._fs.open(path, **self._fs_open_args_load) as stream:
+            text = stream.read()
+        text = text.decode() if isinstance(text, bytes) else text
+        data = yaml.safe_load(text)
+        found = _YAML_LINEAGE.search(text)
+        if found and isinstance(data, dict):
+            data[KEY] = json.loads(found["json"])
+        return data
+
+
+class AtomicYAMLDataset(AtomicSaveMixin, _CommentedLineageYAML):
+    """``yaml.YAMLDataset`` with an atomic save. A dict's lineage is written as a trailing
+    YAML comment (``# lineage: {...}``), not a key, so the file stays one a user can copy
+    into conf/<env>/ (tuning's best_parameters); load reads it back."""

@@ -1,0 +1,5 @@
+"""The tuning pipeline."""
+
+from lstm_pipeline.pipelines.tuning.pipeline import create_pipeline
+
+__all__ = ["create_pipeline"]
