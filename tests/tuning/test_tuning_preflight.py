@@ -88,3 +88,14 @@ def test_searched_lengths_must_suit_a_hierarchical_models_chunks():
     ]
     params["tuning"]["space"]["input_length"] = {"choices": [48, 168]}
     preflight(params, {"tuning"}, stored(RECORD))
+
+
+def test_the_ucr_environment_tunes_once_given_validation_cases():
+    """conf/ucr's search space suits FCN; only the validation share has to be given."""
+    from tests.framework.test_settings import load_parameters
+
+    ucr = load_parameters(env="ucr")
+    with pytest.raises(PreflightError, match="validation"):
+        preflight(ucr, {"normalisation", "windowing", "tuning"}, lambda name: None)
+    ucr["normalisation"]["labelled"]["validation"] = 0.2
+    preflight(ucr, {"normalisation", "windowing", "tuning"}, lambda name: None)
