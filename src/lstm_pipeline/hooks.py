@@ -155,3 +155,27 @@ class DaskEngineHooks:
         from lstm_pipeline.parallel.engine import close_shared
 
         close_shared()
+
+
+class DistributionHooks:
+    """Starts ``training.distribution: multi_worker`` (MultiWorkerMirroredStrategy, from
+    TF_CONFIG) before any node runs: it must configure TensorFlow's collective ops before TF
+    runs its first operation, which the modelling node or loading the untrained model would
+    do ("Collective ops must be configured at program startup")."""
+
+    def __init__(self) -> None:
+        self._training: dict = {}
+
+    @hook_impl
+    def after_context_created(self, context) -> None:
+        self._training = dict(context.params.get("training") or {})
+
+    @hook_impl
+    def before_pipeline_run(self, pipeline) -> None:
+        trains = any(node.name.split(".")[-1] == "train_model" for node in pipeline.nodes)
+        if not trains or self._training.get("distribution") != "multi_worker":
+            return
+        from lstm_pipeline.trainer.config import TrainingConfig
+        from lstm_pipeline.trainer.distributed import start_strategy
+
+        start_strategy(TrainingConfig.model_validate(self._training))

@@ -10,6 +10,7 @@ stages that run) and the constraints that span stages, reading what earlier stag
 read or written anything.
 """
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -420,6 +421,18 @@ def _entry_values(entry) -> list:
     return list(entry.choices) if hasattr(entry, "choices") else [entry.low, entry.high]
 
 
+def check_distribution(run: RunSettings) -> None:
+    """multi_worker reads the cluster and this worker's place in it from TF_CONFIG."""
+    from lstm_pipeline.trainer.distributed import tf_config_problem  # imports no TensorFlow
+
+    training = run.models.get("training")
+    if training is None or training.distribution != "multi_worker" or not run.runs("training"):
+        return
+    problem = tf_config_problem(os.environ.get("TF_CONFIG"))
+    if problem:
+        run.problems.append(f"training.distribution = 'multi_worker': {problem}")
+
+
 def check_engine_task(run: RunSettings) -> None:
     """The Dask engine serves the forecasting data stages; classification's readers and
     per-case scalers run in this process only."""
@@ -456,6 +469,7 @@ SHARED_CHECKS = (
     check_tuning_validation,
     check_tuning_space,
     check_tuning_chunks,
+    check_distribution,
 )
 CHECKS = {
     "forecast": FORECAST_CHECKS + SHARED_CHECKS,

@@ -5,7 +5,13 @@ import warnings
 
 from kedro.config import OmegaConfigLoader
 
-from lstm_pipeline.hooks import DaskEngineHooks, LineageHooks, NodeTimingHooks, SeedingHooks
+from lstm_pipeline.hooks import (
+    DaskEngineHooks,
+    DistributionHooks,
+    LineageHooks,
+    NodeTimingHooks,
+    SeedingHooks,
+)
 from lstm_pipeline.preflight import PreflightHooks
 from lstm_pipeline.tracking.hooks import TrackingHooks
 
@@ -18,7 +24,10 @@ warnings.filterwarnings(
     module=r"kedro\.config\.omegaconf_config",
 )
 
+# pluggy calls hooks last-registered first: the distribution hook, first here, starts the
+# strategy after every other before_pipeline_run (the preflight's check of TF_CONFIG first)
 HOOKS = (
+    DistributionHooks(),
     PreflightHooks(),
     NodeTimingHooks(),
     SeedingHooks(),

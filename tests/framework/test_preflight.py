@@ -1,5 +1,6 @@
 """Settings that cannot work stop the run before any node, with every problem listed."""
 
+import json
 import time
 
 import pytest
@@ -188,3 +189,30 @@ def test_the_dask_engine_is_checked_and_refused_for_classification_data_stages()
     with pytest.raises(PreflightError, match="engine.name = 'dask': task classification"):
         preflight(classify, EVERYTHING, nothing_stored)
     preflight(classify, {"training", "evaluation"}, nothing_stored)  # no data stage: fine
+
+
+def test_multi_worker_needs_a_usable_tf_config(monkeypatch):
+    multi = parameters(training__distribution="multi_worker")
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    with pytest.raises(PreflightError, match="'multi_worker': the TF_CONFIG environment"):
+        preflight(multi, EVERYTHING, nothing_stored)
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["localhost:1"]}, "task": {}}')
+    with pytest.raises(PreflightError, match="TF_CONFIG must be JSON like"):
+        preflight(multi, EVERYTHING, nothing_stored)
+    cluster = {"worker": ["localhost:1", "localhost:2"]}
+    monkeypatch.setenv(
+        "TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 2}})
+    )
+    with pytest.raises(PreflightError, match="task index 2 is not among its 2 worker"):
+        preflight(multi, EVERYTHING, nothing_stored)
+    monkeypatch.setenv(
+        "TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 1}})
+    )
+    preflight(multi, EVERYTHING, nothing_stored)
+    preflight(multi, {"evaluation"}, nothing_stored)  # no training: TF_CONFIG not read
+
+
+def test_checkpoints_and_tensorboard_logs_stay_on_a_local_disk():
+    bucket = parameters(training__checkpoint_dir="s3://bucket/checkpoints")
+    with pytest.raises(PreflightError, match=r"training.checkpoint_dir = .*object stores cannot"):
+        preflight(bucket, EVERYTHING, nothing_stored)

@@ -24,7 +24,10 @@ def compiled_metrics(model) -> list:
 
 def read_metric_states(model) -> list:
     """The compiled metrics' variables (totals and counts), as JSON-ready numbers."""
-    return [v.numpy().tolist() for m in compiled_metrics(model) for v in m.variables]
+    # convert_to_numpy: also for the mirrored variables of a model under a strategy
+    return [
+        keras.ops.convert_to_numpy(v).tolist() for m in compiled_metrics(model) for v in m.variables
+    ]
 
 
 def write_metric_states(model, values: list) -> None:
@@ -33,13 +36,13 @@ def write_metric_states(model, values: list) -> None:
         return
     variables = [v for m in compiled_metrics(model) for v in m.variables]
     if not variables:  # a loaded model's metrics make their variables when they first count
-        _build_class_metrics(model)
+        build_class_metrics(model)
         variables = [v for m in compiled_metrics(model) for v in m.variables]
     for variable, value in zip(variables, values, strict=True):
         variable.assign(value)
 
 
-def _build_class_metrics(model) -> None:
+def build_class_metrics(model) -> None:
     """Make the variables of a classifier's compiled metrics (accuracy) by counting one
     made-up case, then zero them."""
     import numpy as np

@@ -3,6 +3,9 @@
 Both tasks share every setting except two: ``loss`` (mse/mae/huber) applies to forecasting
 only (classification always trains on sparse categorical cross-entropy and logs accuracy),
 and ``class_weight`` applies to classification only. ``tbptt`` is forecasting only.
+``distribution`` other than ``none`` trains with a custom step under a ``tf.distribute``
+strategy, ``batch_size`` then being the global micro-batch split over the replicas (see
+:mod:`lstm_pipeline.trainer.distributed`).
 """
 
 from typing import Literal
@@ -11,6 +14,8 @@ from pydantic import Field, field_validator, model_validator
 
 from lstm_pipeline.models.precision import Precision
 from lstm_pipeline.parameters import StrictModel
+
+Distribution = Literal["none", "mirrored", "multi_worker"]
 
 
 class TbpttConfig(StrictModel):
@@ -96,6 +101,18 @@ class TrainingConfig(StrictModel):
     tensorboard_dir: str | None = "data/07_model_output/tensorboard"
     retrain: bool = Field(default=False, description="train again although a run finished")
     tbptt: TbpttConfig = TbpttConfig()
+    distribution: Distribution = Field(
+        default="none",
+        description="none: model.fit on one device; mirrored: the devices of this machine "
+        "(tf.distribute.MirroredStrategy); multi_worker: several processes or machines "
+        "(MultiWorkerMirroredStrategy, from the TF_CONFIG environment variable)",
+    )
+    mirrored_devices: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        description="mirrored only: the devices to train on, e.g. ['/gpu:0', '/gpu:1'] "
+        "(None: every GPU, or the CPU)",
+    )
 
     @model_validator(mode="after")
     def _auto_needs_a_budget(self):
@@ -108,6 +125,34 @@ class TrainingConfig(StrictModel):
                 "batch_size 'auto' plans windows; with tbptt the batch is tbptt.streams"
             )
         return self
+
+    @model_validator(mode="after")
+    def _distribution_fits(self):
+        if self.mirrored_devices is not None and self.distribution != "mirrored":
+            raise ValueError(
+                f"mirrored_devices is for distribution 'mirrored', but distribution is "
+                f"{self.distribution!r}: remove mirrored_devices or set distribution: mirrored"
+            )
+        if self.distribution != "none" and self.tbptt.enabled:
+            raise ValueError(
+                f"distribution {self.distribution!r} does not support tbptt (stateful streams "
+                f"carry their state from batch to batch on one device): set distribution: "
+                f"none or tbptt.enabled: false"
+            )
+        return self
+
+    @field_validator("checkpoint_dir", "tensorboard_dir")
+    @classmethod
+    def _local_folder(cls, value: str | None) -> str | None:
+        from lstm_pipeline.storage import is_remote  # fsspec only; no TensorFlow
+
+        if value is not None and is_remote(value):
+            raise ValueError(
+                f"must be a local folder, got '{value}': checkpoints are renamed into place "
+                "and object stores cannot rename. Keep `outputs` local and point only the "
+                "catalog entries at the bucket (see conf/s3_example)."
+            )
+        return value
 
     @field_validator("class_weight", mode="before")
     @classmethod

@@ -6,6 +6,13 @@ the plateau schedule and the best checkpoint watch), ``check_model``, ``train_da
 rest of one epoch), ``epochs_dataset`` (epochs ``first`` to ``last - 1``, ``steps_per_epoch``
 batches each, for one ``fit`` over many epochs), ``validation_dataset`` (None without
 validation cases) and ``callbacks``.
+
+Distributed training (``training.distribution``) builds window and sequence feeds with
+``pipelines`` = the number of input pipelines (workers): each reads the shard files
+``i::pipelines`` (HDF5 and TFRecord alike) through ``input_context``, batches of
+``batch_size / pipelines``, and ``steps_per_epoch`` is the smallest worker's, so that every
+worker runs the same number of steps (a worker with fewer would leave the others waiting in
+a collective for ever).
 """
 
 import operator
@@ -40,7 +47,7 @@ def _rest_of_epoch(epochs, steps_per_epoch: int, skip: int):
     return _known_length(epochs.take(steps_per_epoch).skip(skip), steps_per_epoch - skip)
 
 
-def _shuffled_epochs(feed, first: int, last: int, drop_remainder: bool):
+def _shuffled_epochs(feed, first: int, last: int, drop_remainder: bool, input_context=None):
     """Epochs ``first`` to ``last - 1`` of ``feed.train``, ``feed.steps_per_epoch`` batches
     each, in each epoch's own seeded order, or all in epoch 0's order when
     ``training.reshuffle_each_epoch`` is false."""
@@ -48,6 +55,7 @@ def _shuffled_epochs(feed, first: int, last: int, drop_remainder: bool):
     data = make_dataset(
         feed.train,
         feed.batch_size,
+        input_context=input_context,
         seed=feed.seed,
         repeat=True,
         drop_remainder=drop_remainder,
@@ -57,6 +65,25 @@ def _shuffled_epochs(feed, first: int, last: int, drop_remainder: bool):
         prefetch=2,
     )
     return data if reshuffle else data.repeat(last - first)
+
+
+def _steps_per_pipeline(shard_set, total: int, batch_size: int, pipelines: int, divide) -> int:
+    """Batches per epoch that every one of ``pipelines`` input pipelines can give, each
+    reading the shards ``i::pipelines`` in batches of ``batch_size / pipelines``; ``total``:
+    the examples of all shards."""
+    if pipelines == 1:
+        return divide(total, batch_size)
+    shards = shard_set.manifest.shards
+    if len(shards) < pipelines:
+        raise WindowingError(
+            f"'{shard_set.folder}' has {len(shards)} shard file(s), fewer than the {pipelines} "
+            f"workers that each read their own: lower windowing.shard_mb to write more shards."
+        )
+    examples = [
+        sum(s.cases if shard_set.is_sequences else s.windows for s in shards[i::pipelines])
+        for i in range(pipelines)
+    ]
+    return min(divide(count, batch_size // pipelines) for count in examples)
 
 
 def _require_layout(shard_set: ShardSet, sequences: bool, task: str) -> None:
@@ -75,16 +102,20 @@ class WindowFeed:
     equal micro-batches (drop remainder). Without validation windows the training loss is
     monitored."""
 
-    def __init__(self, train: ShardSet, val: ShardSet, config: TrainingConfig, seed: int):
+    def __init__(
+        self, train: ShardSet, val: ShardSet, config: TrainingConfig, seed: int, pipelines=1
+    ):
         _require_layout(train, False, "forecast")
         self.train, self.val, self.config, self.seed = train, val, config, seed
         self.monitor = monitor_for(val.windows_total)
         self.batch_size = config.batch_size
-        steps = train.windows_total // self.batch_size
+        total = train.windows_total
+        steps = _steps_per_pipeline(train, total, self.batch_size, pipelines, operator.floordiv)
         if steps == 0:
+            share = f" / {pipelines} workers in one of their shares" if pipelines > 1 else ""
             raise WindowingError(
                 f"The train shards hold {train.windows_total} windows, fewer than "
-                f"training.batch_size {self.batch_size}: lower the batch size."
+                f"training.batch_size {self.batch_size}{share}: lower the batch size."
             )
         self.steps_per_epoch = min(steps, config.max_steps_per_epoch or steps)
 
@@ -97,15 +128,17 @@ class WindowFeed:
                 "training settings."
             )
 
-    def train_dataset(self, epoch: int, skip: int):
-        """The micro-batches of ``epoch`` after the first ``skip`` (those a resumed run did)."""
+    def train_dataset(self, epoch: int, skip: int, input_context=None):
+        """The micro-batches of ``epoch`` after the first ``skip`` (those a resumed run did);
+        ``input_context``: this input pipeline's share (distributed training)."""
         # the epoch's own order: a resumed epoch reads the same batches
-        return _rest_of_epoch(self.epochs_dataset(epoch, epoch + 1), self.steps_per_epoch, skip)
+        epochs = self.epochs_dataset(epoch, epoch + 1, input_context)
+        return _rest_of_epoch(epochs, self.steps_per_epoch, skip)
 
-    def epochs_dataset(self, first: int, last: int):
+    def epochs_dataset(self, first: int, last: int, input_context=None):
         """The micro-batches of epochs ``first`` to ``last - 1`` (counted from 0)."""
         # equal micro-batches (drop remainder): accumulation averages exactly
-        return _untuned(_shuffled_epochs(self, first, last, drop_remainder=True))
+        return _untuned(_shuffled_epochs(self, first, last, True, input_context))
 
     def validation_dataset(self):
         """Every validation window once, in stored order; None without any."""
@@ -175,7 +208,9 @@ class SequenceFeed:
     accumulation, where equal micro-batches keep an update the exact average of its
     micro-batches (the cases left over change with each epoch's order)."""
 
-    def __init__(self, train: ShardSet, val: ShardSet, config: TrainingConfig, seed: int):
+    def __init__(
+        self, train: ShardSet, val: ShardSet, config: TrainingConfig, seed: int, pipelines=1
+    ):
         if config.tbptt.enabled:
             raise SettingsError(
                 "training.tbptt.enabled = true is for forecasting (stateful streams); task "
@@ -185,10 +220,11 @@ class SequenceFeed:
         _require_layout(val, True, "classification")
         self.train, self.val, self.config, self.seed = train, val, config, seed
         self.batch_size = config.batch_size
-        self.drop_remainder = config.accumulation_steps > 1
+        # replicas need equal batches too
+        self.drop_remainder = config.accumulation_steps > 1 or config.distribution != "none"
         cases = train.manifest.cases_total
         divide = operator.floordiv if self.drop_remainder else _ceil_div
-        steps = divide(cases, self.batch_size)
+        steps = _steps_per_pipeline(train, cases, self.batch_size, pipelines, divide)
         if steps == 0:
             raise WindowingError(
                 f"The train shards '{train.folder}' hold {cases} case(s), fewer than "
@@ -213,14 +249,16 @@ class SequenceFeed:
                 f"and data."
             )
 
-    def train_dataset(self, epoch: int, skip: int):
-        """The batches of ``epoch`` after the first ``skip`` (those a resumed run did)."""
+    def train_dataset(self, epoch: int, skip: int, input_context=None):
+        """The batches of ``epoch`` after the first ``skip`` (those a resumed run did);
+        ``input_context``: this input pipeline's share (distributed training)."""
         # the epoch's own order: a resumed epoch reads the same batches
-        return _rest_of_epoch(self.epochs_dataset(epoch, epoch + 1), self.steps_per_epoch, skip)
+        epochs = self.epochs_dataset(epoch, epoch + 1, input_context)
+        return _rest_of_epoch(epochs, self.steps_per_epoch, skip)
 
-    def epochs_dataset(self, first: int, last: int):
+    def epochs_dataset(self, first: int, last: int, input_context=None):
         """The batches of epochs ``first`` to ``last - 1`` (counted from 0)."""
-        data = _shuffled_epochs(self, first, last, self.drop_remainder)
+        data = _shuffled_epochs(self, first, last, self.drop_remainder, input_context)
         return _untuned(self._labelled(data, weighted=True))
 
     def validation_dataset(self):
@@ -254,18 +292,27 @@ def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-def forecast_feed(train: ShardSet, val: ShardSet, config: TrainingConfig, seed: int):
+def forecast_feed(train: ShardSet, val: ShardSet, config: TrainingConfig, seed: int, pipelines=1):
     """What forecasting reads for ``config``: a :class:`StreamFeed` under truncated BPTT,
     else a :class:`WindowFeed`. Raises :class:`WindowingError` when the shards are too
     small."""
-    cls = StreamFeed if config.tbptt.enabled else WindowFeed
-    return cls(train, val, config, seed)
+    if config.tbptt.enabled:  # one device only (the settings refuse it distributed)
+        return StreamFeed(train, val, config, seed)
+    return WindowFeed(train, val, config, seed, pipelines)
 
 
-def feed_for(train: ShardSet, val: ShardSet, config: TrainingConfig, seed: int, task="forecast"):
-    """What training reads for ``task`` and ``config`` (see :data:`FEEDS`)."""
-    return FEEDS[task](train, val, config, seed)
+def feed_for(
+    train: ShardSet,
+    val: ShardSet,
+    config: TrainingConfig,
+    seed: int,
+    task="forecast",
+    pipelines: int = 1,
+):
+    """What training reads for ``task`` and ``config`` (see :data:`FEEDS`); ``pipelines``:
+    the input pipelines (workers) of distributed training, each reading its own shards."""
+    return FEEDS[task](train, val, config, seed, pipelines)
 
 
 FEEDS = {"forecast": forecast_feed, "classification": SequenceFeed}
-"""The feed of each task: ``(train, val, config, seed) -> feed``."""
+"""The feed of each task: ``(train, val, config, seed, pipelines) -> feed``."""

@@ -13,6 +13,10 @@ Both tasks run through the same loop; what differs is looked up by ``task``: the
 and the best weights watch the feed's ``monitor``: ``val_loss``, or the training loss when
 a classification run has no validation cases (as in the FCN paper).
 
+With ``training.distribution`` mirrored or multi_worker, ``fit`` gives way to a loop of the
+project's own distributed step (:mod:`~lstm_pipeline.trainer.distributed`) that keeps the
+same bookkeeping: history, early stopping, plateau, checkpoints, exact resume, callbacks.
+
     >>> model, history = train(model, "data/05_model_input/train_shards",
     ...                        "data/05_model_input/val_shards", TrainingConfig(), seed=42)
 """
@@ -56,27 +60,72 @@ def train(
     (the last good checkpoint is kept) and :class:`SettingsError` for ``batch_size: auto``
     without a planned batch size.
     """
-    from lstm_pipeline.trainer.feeds import feed_for
+    from lstm_pipeline.trainer.distributed import start_strategy
 
     train_set, val_set = _shard_set(train_dir), _shard_set(val_dir)
     _check_precision(model, config)
-    store = CheckpointStore(config.checkpoint_dir)
+    strategy = start_strategy(config)
+    store = _checkpoint_store(config, strategy)
     with store.locked():
         run_id = _run_fingerprint(model, train_set, val_set, config, seed)
-        resumed = _state_to_continue(store, run_id, config)
+        resumed = _state_to_continue(store, run_id, config, strategy)
         if resumed is not None and resumed.finished:
-            return store.load_model(resumed), resumed.history
+            with _scope(strategy):
+                return store.load_model(resumed), resumed.history
         state = resumed or TrainerState(run_id, batch_size=_batch_size(config, planned_batch_size))
         settings = _run_settings(config, state, fresh=resumed is None)
-        feed = feed_for(train_set, val_set, settings, seed, task)
+        feed = _feed(train_set, val_set, settings, seed, task, strategy)
         feed.check_model(model)
-        if resumed is None:
-            _compile_fresh(model, settings, feed, seed, task)
-        else:
-            model = store.load_model(state)
+        model = _trainable_model(model, store, state, settings, feed, seed, task, strategy)
         divergence = DivergenceCheck(settings, train_set, store)
-        _run_epochs(_Run(model, state, store, feed, settings, divergence), extra_callbacks, verbose)
+        _train(
+            _Run(model, state, store, feed, settings, divergence, strategy),
+            extra_callbacks,
+            verbose,
+        )
     return model, state.history
+
+
+def _scope(strategy):
+    """The strategy's scope (variables made inside are mirrored), or nothing for none."""
+    from contextlib import nullcontext
+
+    return nullcontext() if strategy is None else strategy.scope()
+
+
+def _checkpoint_store(config: TrainingConfig, strategy):
+    """The checkpoint folder; distributed, as seen by this worker (only the chief writes)."""
+    if strategy is None:
+        return CheckpointStore(config.checkpoint_dir)
+    from lstm_pipeline.trainer.distributed import WorkerStore, is_chief
+
+    return WorkerStore(config.checkpoint_dir, is_chief(strategy), accumulating=lambda: False)
+
+
+def _feed(train_set, val_set, settings: TrainingConfig, seed: int, task: Task, strategy):
+    """The task's feed; distributed, one input pipeline per worker and equal replica parts."""
+    from lstm_pipeline.trainer.distributed import check_batch_size, input_pipelines
+    from lstm_pipeline.trainer.feeds import feed_for
+
+    if strategy is None:
+        return feed_for(train_set, val_set, settings, seed, task)
+    check_batch_size(settings, settings.batch_size, strategy)
+    return feed_for(train_set, val_set, settings, seed, task, input_pipelines(strategy))
+
+
+def _trainable_model(model, store, state, settings, feed, seed: int, task: Task, strategy):
+    """The model to train: ``model`` compiled afresh, or the checkpoint's; distributed, with
+    its variables (and the optimizer's) made under the strategy's scope."""
+    if state.model_file is not None:  # resumed
+        with _scope(strategy):
+            return store.load_model(state)
+    if strategy is not None:
+        from lstm_pipeline.trainer.distributed import model_in_scope
+
+        model = model_in_scope(strategy, model)
+    with _scope(strategy):
+        _compile_fresh(model, settings, feed, seed, task, own_accumulation=strategy is not None)
+    return model
 
 
 def _run_settings(config: TrainingConfig, state: TrainerState, fresh: bool) -> TrainingConfig:
@@ -109,7 +158,18 @@ def _run_fingerprint(model, train_set, val_set, config: TrainingConfig, seed: in
     )
 
 
-def _state_to_continue(store: CheckpointStore, run_id: str, config) -> TrainerState | None:
+def _state_to_continue(store, run_id: str, config, strategy=None) -> TrainerState | None:
+    """The saved state of this same run (finished or not), or None to start afresh; the
+    same on every worker (else :class:`CheckpointError`) when distributed."""
+    state = _saved_state(store, run_id, config)
+    if strategy is not None:  # every worker must go on from the chief's checkpoint
+        from lstm_pipeline.trainer.distributed import check_same_start
+
+        check_same_start(strategy, state, store.folder)
+    return state
+
+
+def _saved_state(store: CheckpointStore, run_id: str, config) -> TrainerState | None:
     """The saved state of this same run (finished or not), or None to start afresh."""
     if config.retrain:
         return None
@@ -150,7 +210,9 @@ def _batch_size(config: TrainingConfig, planned_batch_size: int | None) -> int:
     return planned_batch_size
 
 
-def _compile_fresh(model, config: TrainingConfig, feed, seed: int, task: Task) -> None:
+def _compile_fresh(
+    model, config: TrainingConfig, feed, seed: int, task: Task, own_accumulation=False
+) -> None:
     import keras
 
     from lstm_pipeline.models.quantiles import quantile_levels
@@ -160,7 +222,7 @@ def _compile_fresh(model, config: TrainingConfig, feed, seed: int, task: Task) -
     keras.utils.set_random_seed(seed)
     total_updates = config.epochs * math.ceil(feed.steps_per_epoch / config.accumulation_steps)
     model.compile(
-        optimizer=build_optimizer(config, total_updates),
+        optimizer=build_optimizer(config, total_updates, own_accumulation),
         # the loss follows the model's head: its quantile levels, when it has them
         **compile_arguments(task, config, quantile_levels(model)),
         jit_compile=False,
@@ -177,6 +239,17 @@ class _Run:
     feed: object  # WindowFeed, StreamFeed or SequenceFeed
     config: TrainingConfig  # with the run's batch size
     divergence: DivergenceCheck
+    strategy: object = None  # a tf.distribute strategy, or None (distribution: none)
+
+
+def _train(run: _Run, extra_callbacks, verbose) -> None:
+    """Train until the run finishes: ``fit`` on one device, else the distributed loop (whose
+    checkpoints wait for the end of an update)."""
+    if run.strategy is None:
+        _run_epochs(run, extra_callbacks, verbose)
+        return
+    run.store.accumulating = lambda: _micro_batches_done(run) % run.config.accumulation_steps
+    _run_replicated(run, extra_callbacks)
 
 
 def _run_epochs(run: _Run, extra_callbacks, verbose) -> None:
@@ -235,6 +308,78 @@ def _fit(run: _Run, data, steps_per_epoch, validation, extra_callbacks, verbose)
             callbacks=[*callbacks, *extra_callbacks],
             verbose=verbose,
         )
+
+
+def _run_replicated(run: _Run, extra_callbacks) -> None:
+    """Train until the run finishes (or a callback stops it) with the distributed step
+    (:mod:`~lstm_pipeline.trainer.distributed`): the epochs ``fit`` would run, by hand, with
+    the same bookkeeping and callbacks (``on_epoch_end`` gets ``loss`` and ``val_loss``)."""
+    from lstm_pipeline.trainer.callbacks import StepCheckpoint, write_metric_states
+    from lstm_pipeline.trainer.distributed import EpochSummaries, ReplicaSteps
+
+    state, model = run.state, run.model
+    steps = ReplicaSteps(run.strategy, model, run.config.accumulation_steps)
+    summaries = EpochSummaries(run.config.tensorboard_dir, run.store.chief)
+    checkpoint = StepCheckpoint(run.store, state, run.config.checkpoint_every_steps)
+    for callback in (checkpoint, *extra_callbacks):
+        callback.set_model(model)
+    model.stop_training = False
+    validation = run.feed.validation_dataset()
+    for callback in extra_callbacks:
+        callback.on_train_begin()
+    while not state.finished and not model.stop_training:
+        epoch = state.epoch
+        for callback in extra_callbacks:
+            callback.on_epoch_begin(epoch)
+        for metric in steps.metrics:  # as fit does, then on from a resumed epoch's totals
+            metric.reset_state()
+        write_metric_states(model, state.metric_states)
+        progress = _train_replicated_epoch(run, steps, [checkpoint, *extra_callbacks])
+        val_logs = _validation_logs(steps.validation_logs(validation))
+        _close_epoch(run, val_logs, progress)
+        summaries.write({key: values[-1] for key, values in state.history.items()})
+        logs = {"loss": state.history["loss"][-1], **val_logs}
+        for callback in extra_callbacks:
+            callback.on_epoch_end(epoch, logs)
+    for callback in extra_callbacks:
+        callback.on_train_end()
+
+
+def _train_replicated_epoch(run: _Run, steps, callbacks):
+    """The rest of the state's epoch, one distributed micro-step a batch, an update every
+    ``accumulation_steps`` micro-batches counted over the whole run (as Keras counts)."""
+    from lstm_pipeline.trainer.callbacks import read_metric_states
+    from lstm_pipeline.trainer.distributed import LoopProgress, distributed_batches
+    from lstm_pipeline.trainer.optimizers import current_learning_rate, updates_done
+    from lstm_pipeline.windows.reader import named_shard_errors
+
+    state, feed, model = run.state, run.feed, run.model
+    progress = LoopProgress()
+    batches = distributed_batches(run.strategy, feed, state.epoch, state.batches_done)
+    with named_shard_errors():
+        for batch in batches:
+            loss = float(steps.micro_step(batch))
+            if (_micro_batches_done(run) + 1) % run.config.accumulation_steps == 0:
+                steps.apply_step()
+            run.divergence.check(
+                "training loss", loss, state, current_learning_rate(model.optimizer)
+            )
+            if state.first_batch_loss is None:
+                state.first_batch_loss = loss
+            state.loss_total += loss * feed.batch_size
+            state.loss_samples += feed.batch_size
+            state.metric_states = read_metric_states(model)
+            state.batches_done += 1
+            state.updates = updates_done(model.optimizer)
+            progress.count(feed.batch_size)
+            for callback in callbacks:
+                callback.on_train_batch_end(state.batches_done - 1, {"loss": loss})
+    return progress
+
+
+def _micro_batches_done(run: _Run) -> int:
+    """Micro-batches trained since the run began (every epoch has ``steps_per_epoch``)."""
+    return run.state.epoch * run.feed.steps_per_epoch + run.state.batches_done
 
 
 def _validate_only(run: _Run, validation) -> dict:
@@ -344,6 +489,8 @@ def _reduce_on_plateau(run: _Run, monitored: float) -> None:
     """Multiply the learning rate by plateau_factor after plateau_patience epochs in which
     the monitored loss fell less than plateau_min_delta below its best (not below
     min_learning_rate): Keras's ReduceLROnPlateau, with its counters in the trainer state."""
+    import keras
+
     from lstm_pipeline.trainer.optimizers import inner_optimizer
 
     state, config = run.state, run.config
@@ -353,7 +500,7 @@ def _reduce_on_plateau(run: _Run, monitored: float) -> None:
     state.plateau_wait += 1
     if state.plateau_wait >= config.plateau_patience:
         learning_rate = inner_optimizer(run.model.optimizer).learning_rate
-        current = float(learning_rate.numpy())
+        current = float(keras.ops.convert_to_numpy(learning_rate))
         lowered = max(current * config.plateau_factor, config.min_learning_rate)
         learning_rate.assign(lowered)
         state.plateau_wait = 0

@@ -40,8 +40,13 @@ _OPTIMIZERS = {
 }
 
 
-def build_optimizer(config: TrainingConfig, total_updates: int):
-    """The optimizer ``config`` describes; wrapped for dynamic loss scaling under float16."""
+def build_optimizer(config: TrainingConfig, total_updates: int, own_accumulation: bool = False):
+    """The optimizer ``config`` describes; wrapped for dynamic loss scaling under float16.
+
+    ``own_accumulation``: the caller accumulates gradients itself and calls ``apply`` once per
+    update (the distributed step), so the optimizer neither accumulates (Keras's accumulation
+    fails under MirroredStrategy) nor needs its schedule counted in updates."""
+    accumulation = 1 if own_accumulation else config.accumulation_steps
     learning_rate = config.learning_rate
     if config.schedule == "cosine":
         learning_rate = keras.optimizers.schedules.CosineDecay(
@@ -49,13 +54,13 @@ def build_optimizer(config: TrainingConfig, total_updates: int):
             decay_steps=max(1, total_updates),
             alpha=config.min_learning_rate / config.learning_rate,
         )
-        if config.accumulation_steps > 1:
-            learning_rate = PerUpdateSchedule(learning_rate, config.accumulation_steps)
+        if accumulation > 1:
+            learning_rate = PerUpdateSchedule(learning_rate, accumulation)
     optimizer = _OPTIMIZERS[config.optimizer](
         learning_rate=learning_rate,
         clipnorm=config.clip_norm,
         # Keras wants None rather than 1 for "no accumulation"
-        gradient_accumulation_steps=steps if (steps := config.accumulation_steps) > 1 else None,
+        gradient_accumulation_steps=accumulation if accumulation > 1 else None,
     )
     if config.precision == "mixed_float16":
         # the accumulation argument must sit on the inner optimizer (the wrapper refuses it)
@@ -70,7 +75,8 @@ def inner_optimizer(optimizer):
 
 def updates_done(optimizer) -> int:
     """Optimizer updates applied so far (micro-batches // accumulation steps)."""
-    return int(inner_optimizer(optimizer).iterations)
+    # convert_to_numpy: int() refuses the MirroredVariable of an optimizer built under a strategy
+    return int(keras.ops.convert_to_numpy(inner_optimizer(optimizer).iterations))
 
 
 def current_learning_rate(optimizer) -> float:
