@@ -390,11 +390,22 @@ def check_tuning_space(run: RunSettings) -> None:
             f"tuning.space.learning_rate: its lowest value {lowest} must lie above "
             f"training.min_learning_rate = {training.min_learning_rate}"
         )
+    _check_space_fits_model(spec, space, problems)
+
+
+def _check_space_fits_model(spec: ModelSpec, space, problems: list[str]) -> None:
+    """Recurrent entries need a recurrent model; low-rank cells have no dropout."""
     searched = [key for key in RECURRENT_KEYS if space.entries().get(key) is not None]
-    if searched and spec.architecture in ("fcn", "resnet", "lstm_fcn"):
+    if searched and spec.architecture in ("fcn", "resnet", "lstm_fcn", "transformer"):
         problems.append(
             f"tuning.space: {searched} change modelling.recurrent, which "
             f"modelling.architecture = '{spec.architecture}' does not use; set them to null"
+        )
+    if spec.low_rank is not None and space.dropout is not None:
+        problems.append(
+            f"tuning.space.dropout: modelling.low_rank = {spec.low_rank} uses factorised "
+            "recurrent cells without dropout; set tuning.space.dropout or modelling.low_rank "
+            "to null"
         )
 
 

@@ -18,6 +18,7 @@ SMALL = {
     "fcn": {"filters": [8, 6, 4]},
     "resnet": {"block_filters": [4, 8, 8]},
     "lstm_fcn": {"units": 4},
+    "transformer": {"model_dim": 8, "heads": 2, "key_dim": 4, "ff_units": 8},
 }
 
 
@@ -39,6 +40,7 @@ def test_the_registry_has_every_documented_architecture():
         "fcn",
         "resnet",
         "lstm_fcn",
+        "transformer",
     }
 
 

@@ -24,6 +24,7 @@ SMALL = {
     "fcn": {"filters": [6, 8, 5]},
     "resnet": {"block_filters": [4, 6, 6]},
     "lstm_fcn": {"units": 4, "dropout": 0.5},
+    "transformer": {"model_dim": 8, "heads": 2, "key_dim": 4, "ff_units": 8},
 }
 LENGTHS = [13, 7, 10, 1]  # 1: a single step; 7 and 13 are not multiples of chunk or stride
 

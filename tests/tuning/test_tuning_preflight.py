@@ -68,6 +68,15 @@ def test_search_entries_the_settings_cannot_honour_are_listed():
     assert any(p.startswith("tuning.space: ['units', 'layers', 'cell', 'dropout']") for p in found)
 
 
+def test_a_transformer_or_low_rank_cells_refuse_the_entries_they_cannot_use():
+    params = parameters(modelling__architecture="transformer")
+    found = listed(params, {"tuning"})
+    assert any("modelling.architecture = 'transformer' does not use" in p for p in found)
+    params = parameters(modelling__low_rank=4)
+    found = listed(params, {"tuning"})
+    assert any(p.startswith("tuning.space.dropout: modelling.low_rank = 4") for p in found)
+
+
 def test_tuning_without_stored_shards_says_what_to_run_first():
     found = listed(parameters(), {"tuning"}, None)
     assert found == [

@@ -1,6 +1,7 @@
 """Model architectures: declarative spec -> keras.Model, and summaries of built models."""
 
-from lstm_pipeline.models import classifiers  # noqa: F401 - registers fcn, resnet, lstm_fcn
+# importing these registers fcn, resnet, lstm_fcn and transformer in ARCHITECTURES
+from lstm_pipeline.models import classifiers, transformer  # noqa: F401
 from lstm_pipeline.models.registry import ARCHITECTURES, build_model
 from lstm_pipeline.models.spec import ModelSpec
 from lstm_pipeline.models.summary import summarize

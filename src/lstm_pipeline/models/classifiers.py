@@ -16,16 +16,19 @@ from lstm_pipeline.models.registry import architecture, recurrent_layer
 from lstm_pipeline.models.spec import ModelSpec
 
 
-def _conv_bn(x, mask, filters: int, kernel_size: int, name: str, relu: bool = True):
-    """Conv1D ('same') -> BatchNormalization -> ReLU, over real steps when masked."""
+def _conv_bn(x, mask, filters: int, kernel_size: int, name: str, relu=True, separable=False):
+    """Conv1D ('same') -> BatchNormalization -> ReLU, over real steps when masked;
+    ``separable``: a depthwise-separable convolution (SeparableConv1D) instead."""
     import keras
 
     from lstm_pipeline.models.masking import masked_conv
 
     if mask is None:
-        x = keras.layers.Conv1D(filters, kernel_size, padding="same", name=name)(x)
+        cls = keras.layers.SeparableConv1D if separable else keras.layers.Conv1D
+        x = cls(filters, kernel_size, padding="same", name=name)(x)
     else:
-        x, mask = masked_conv(x, mask, filters=filters, kernel_size=kernel_size, name=name)
+        settings = {"filters": filters, "kernel_size": kernel_size, "separable": separable}
+        x, mask = masked_conv(x, mask, name=name, **settings)
     norm = keras.layers.BatchNormalization(name=f"{name}_bn")
     x = norm(x) if mask is None else norm(x, mask=mask)
     return keras.layers.ReLU(name=f"{name}_relu")(x) if relu else x
@@ -38,17 +41,18 @@ def fcn_features(spec: ModelSpec, inputs, mask):
     x = inputs
     blocks = zip(spec.fcn.filters, spec.fcn.kernel_sizes, strict=True)
     for i, (filters, kernel) in enumerate(blocks):
-        x = _conv_bn(x, mask, filters, kernel, f"fcn_conv_{i + 1}")
+        x = _conv_bn(x, mask, filters, kernel, f"fcn_conv_{i + 1}", separable=spec.fcn.separable)
     return masked_average(x, mask, "fcn_pooled")
 
 
 @architecture("fcn")
 def fcn(spec: ModelSpec, inputs, *, mask=None, stateful=False):
-    """FCN: conv blocks of 128/256/128 filters, kernels 8/5/3 (``fcn``), average pooling."""
+    """FCN: conv blocks of 128/256/128 filters, kernels 8/5/3 (``fcn``), average pooling;
+    ``fcn.separable`` makes them depthwise-separable (also lstm_fcn's branch)."""
     return fcn_features(spec, inputs, mask)
 
 
-def _residual_block(x, mask, filters: int, kernel_sizes: list[int], name: str):
+def _residual_block(x, mask, filters: int, resnet, name: str):
     """One convolution per kernel size (the last without ReLU), plus the shortcut: 1x1 conv
     + BatchNorm where the width changes, BatchNorm alone where it does not; then ReLU."""
     import keras
@@ -56,9 +60,10 @@ def _residual_block(x, mask, filters: int, kernel_sizes: list[int], name: str):
     from lstm_pipeline.models.masking import ApplyMask
 
     shortcut = x
-    for j, kernel in enumerate(kernel_sizes):
-        last = j == len(kernel_sizes) - 1
-        x = _conv_bn(x, mask, filters, kernel, f"{name}_conv_{j + 1}", relu=not last)
+    for j, kernel in enumerate(resnet.kernel_sizes):
+        last = j == len(resnet.kernel_sizes) - 1
+        conv_name = f"{name}_conv_{j + 1}"
+        x = _conv_bn(x, mask, filters, kernel, conv_name, not last, resnet.separable)
     if shortcut.shape[-1] != filters:
         if mask is not None:
             shortcut = ApplyMask(name=f"{name}_shortcut_masked")([shortcut, mask])
@@ -76,7 +81,7 @@ def resnet(spec: ModelSpec, inputs, *, mask=None, stateful=False):
 
     x = inputs
     for i, filters in enumerate(spec.resnet.block_filters):
-        x = _residual_block(x, mask, filters, spec.resnet.kernel_sizes, f"block_{i + 1}")
+        x = _residual_block(x, mask, filters, spec.resnet, f"block_{i + 1}")
     return masked_average(x, mask, "resnet_pooled")
 
 

@@ -208,5 +208,6 @@ def masked_average(x, mask, name: str):
 
 
 # Every loader of a project model (KerasModelDataset, the checkpoint store) imports this
-# module to register the masking layers; the quantile head's layer and loss register with them.
-from lstm_pipeline.models import quantiles  # noqa: E402, F401
+# module to register the masking layers; the quantile head's layer and loss, the low-rank
+# layers and the Transformer's layers register with them.
+from lstm_pipeline.models import attention_layers, lowrank, quantiles  # noqa: E402, F401

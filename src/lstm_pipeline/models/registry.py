@@ -119,18 +119,27 @@ def _check_build(task: str, stateful: bool, batch_size, n_classes, quantiles, si
 
 
 def recurrent_layer(spec: ModelSpec, units: int, return_sequences: bool, name: str, stateful):
-    """One LSTM/GRU layer of ``spec``'s cell and dropouts, Bidirectional when configured."""
+    """One LSTM/GRU layer of ``spec``'s cell and dropouts, Bidirectional when configured;
+    with ``low_rank``, an RNN over the factorised cell (never cuDNN: see models.lowrank)."""
     import keras
 
-    cls = keras.layers.LSTM if spec.cell == "lstm" else keras.layers.GRU
-    layer = cls(
-        units,
-        return_sequences=return_sequences,
-        dropout=spec.recurrent.dropout,
-        recurrent_dropout=spec.recurrent.recurrent_dropout,
-        stateful=stateful,
-        name=name,
-    )
+    if spec.low_rank is not None:
+        from lstm_pipeline.models.lowrank import LOW_RANK_CELLS
+
+        cell = LOW_RANK_CELLS[spec.cell](units, spec.low_rank, name=f"{name}_cell")
+        layer = keras.layers.RNN(
+            cell, return_sequences=return_sequences, stateful=stateful, name=name
+        )
+    else:
+        cls = keras.layers.LSTM if spec.cell == "lstm" else keras.layers.GRU
+        layer = cls(
+            units,
+            return_sequences=return_sequences,
+            dropout=spec.recurrent.dropout,
+            recurrent_dropout=spec.recurrent.recurrent_dropout,
+            stateful=stateful,
+            name=name,
+        )
     if spec.recurrent.bidirectional:
         return keras.layers.Bidirectional(layer, name=f"bi_{name}")
     return layer
@@ -155,7 +164,7 @@ def _time_distributed(spec: ModelSpec, x, mask):
     from lstm_pipeline.models.masking import masked_average
 
     for i, width in enumerate(spec.time_distributed_units):
-        dense = keras.layers.Dense(width, activation="relu")
+        dense = dense_layer(spec, width, f"step_dense_{i + 1}", "relu")
         x = keras.layers.TimeDistributed(dense, name=f"time_distributed_{i + 1}")(x)
     if mask is not None:
         return masked_average(x, mask, "pooled_steps")
@@ -258,11 +267,20 @@ def attention(spec: ModelSpec, inputs, *, mask=None, stateful=False):
     return keras.layers.Flatten(name="pooled")(pooled)
 
 
-def _dense_stack(spec: ModelSpec, x):
+def dense_layer(spec: ModelSpec, units: int, name: str, activation=None):
+    """A Dense layer, or with ``low_rank`` its factorised twin (models.lowrank)."""
     import keras
 
+    if spec.low_rank is None:
+        return keras.layers.Dense(units, activation=activation, name=name)
+    from lstm_pipeline.models.lowrank import LowRankDense
+
+    return LowRankDense(units, spec.low_rank, activation=activation, name=name)
+
+
+def _dense_stack(spec: ModelSpec, x):
     for i, width in enumerate(spec.dense_units):
-        x = keras.layers.Dense(width, activation="relu", name=f"dense_{i + 1}")(x)
+        x = dense_layer(spec, width, f"dense_{i + 1}", "relu")(x)
     return x
 
 

@@ -19,7 +19,7 @@ from lstm_pipeline.models.precision import dtype_policy, model_precision
 from lstm_pipeline.models.registry import forecast_output, recurrent_layer
 from lstm_pipeline.models.spec import Cell, ModelSpec
 
-_RECURRENT = ("LSTM", "GRU")
+_RECURRENT = ("LSTM", "GRU", "RNN")  # RNN: over a low-rank cell (models.lowrank)
 
 
 def _check(spec: ModelSpec) -> None:

@@ -8,8 +8,17 @@ from lstm_pipeline.models.precision import Precision
 from lstm_pipeline.parameters import StrictModel
 
 Architecture = Literal[
-    "lstm", "gru", "conv_rnn", "hierarchical", "attention", "fcn", "resnet", "lstm_fcn"
+    "lstm",
+    "gru",
+    "conv_rnn",
+    "hierarchical",
+    "attention",
+    "fcn",
+    "resnet",
+    "lstm_fcn",
+    "transformer",
 ]
+AttentionScope = Literal["full", "local", "chunked"]
 Cell = Literal["lstm", "gru"]  # also the architectures that are plain stacks of one cell
 __all__ = ["Architecture", "Cell", "ModelSpec", "Precision"]
 
@@ -71,6 +80,7 @@ class FcnSpec(StrictModel):
 
     filters: list[int] = Field(default=[128, 256, 128], min_length=1)
     kernel_sizes: list[int] = Field(default=[8, 5, 3], min_length=1)
+    separable: bool = Field(default=False, description="SeparableConv1D: fewer parameters")
 
     @model_validator(mode="after")
     def _one_kernel_per_block(self):
@@ -90,6 +100,9 @@ class ResNetSpec(StrictModel):
 
     block_filters: list[int] = Field(default=[64, 128, 128], min_length=1)
     kernel_sizes: list[int] = Field(default=[8, 5, 3], min_length=1)
+    separable: bool = Field(
+        default=False, description="SeparableConv1D for the block convolutions (not the 1x1)"
+    )
 
     @model_validator(mode="after")
     def _positive(self):
@@ -104,6 +117,24 @@ class LstmFcnSpec(StrictModel):
 
     units: int = Field(default=8, ge=1)
     dropout: float = Field(default=0.8, ge=0, lt=1)
+
+
+class TransformerSpec(StrictModel):
+    """The Transformer encoder (:mod:`lstm_pipeline.models.transformer`): pre-norm blocks
+    of multi-head self-attention and a feed-forward layer, positions as sines/cosines."""
+
+    layers: int = Field(default=2, ge=1)
+    model_dim: int = Field(default=64, ge=2, description="width of every step's vector")
+    heads: int = Field(default=4, ge=1)
+    key_dim: int = Field(default=16, ge=1)
+    ff_units: int = Field(default=128, ge=1)
+    dropout: float = Field(default=0.0, ge=0, lt=1)
+    attention: AttentionScope = Field(
+        default="full",
+        description="full: every step; local: steps at most `window` away (a band); "
+        "chunked: steps of the same chunk of `window` steps (memory linear in T)",
+    )
+    window: int = Field(default=64, ge=1, description="local: band half-width; chunked: chunk")
 
 
 def check_quantile_levels(levels: list[float]) -> None:
@@ -141,6 +172,14 @@ class ModelSpec(StrictModel):
     fcn: FcnSpec = FcnSpec()
     resnet: ResNetSpec = ResNetSpec()
     lstm_fcn: LstmFcnSpec = LstmFcnSpec()
+    transformer: TransformerSpec = TransformerSpec()
+    low_rank: int | None = Field(
+        default=None,
+        ge=1,
+        description="rank r of factorised kernels (W = U V, U m x r, V r x n) in the "
+        "recurrent layers, dense_units, time_distributed_units and the Transformer's "
+        "feed-forward layers; null: full kernels",
+    )
     time_distributed_units: list[int] = Field(
         default=[], description="TimeDistributed(Dense) stack on the sequence outputs"
     )
@@ -164,6 +203,17 @@ class ModelSpec(StrictModel):
         if levels is not None:
             check_quantile_levels(levels)
         return levels
+
+    @model_validator(mode="after")
+    def _low_rank_without_dropout(self):
+        recurrent = self.recurrent
+        if self.low_rank is not None and (recurrent.dropout or recurrent.recurrent_dropout):
+            raise ValueError(
+                f"low_rank {self.low_rank} uses factorised recurrent cells without dropout, "
+                f"but recurrent.dropout is {recurrent.dropout} and recurrent.recurrent_dropout "
+                f"is {recurrent.recurrent_dropout}: set both to 0, or low_rank to null."
+            )
+        return self
 
     @property
     def cell(self) -> str:

@@ -4,8 +4,9 @@ import math
 
 from lstm_pipeline.models.precision import model_precision
 
-# Tensors kept per timestep and unit for backpropagation through time (gates + states).
-_STEP_TENSORS = {"LSTM": 6, "GRU": 4}
+# Tensors kept per timestep and unit for backpropagation through time (gates + states),
+# by layer, or for a generic RNN layer by its cell (the low-rank cells of models.lowrank).
+_STEP_TENSORS = {"LSTM": 6, "GRU": 4, "LowRankLSTMCell": 6, "LowRankGRUCell": 4}
 
 
 def summarize(model, input_length: int) -> dict:
@@ -33,9 +34,11 @@ def summarize(model, input_length: int) -> dict:
         if recurrent is not None:
             steps = _steps_seen(layer, input_length) * rows
             copies = 2 if type(layer).__name__ == "Bidirectional" else 1
-            kept = steps * recurrent.units * _STEP_TENSORS[type(recurrent).__name__] * copies
+            kept = steps * _units(recurrent) * _STEP_TENSORS[_kind(recurrent)] * copies
             activation_bytes += kept * width
             entry["cudnn"] = cudnn_eligibility(recurrent, masked)
+        if type(layer).__name__ == "MultiHeadAttention":
+            activation_bytes += _attention_scores(layer, shape, input_length) * rows * width
         layers.append(entry)
     return {
         "name": model.name,
@@ -57,6 +60,9 @@ def summarize(model, input_length: int) -> dict:
 def cudnn_eligibility(layer, masked: bool = False) -> dict:
     """Whether Keras will run this LSTM/GRU on the cuDNN kernel on a GPU, and if not, why."""
     cell = layer.cell
+    if _kind(layer) != type(layer).__name__:
+        reason = f"{type(cell).__name__} is a custom (low-rank) cell: cuDNN runs LSTM/GRU only"
+        return {"eligible": False, "reasons": [reason]}
     reasons = []
     if getattr(cell.activation, "__name__", "") != "tanh":
         reasons.append(f"activation is {cell.activation.__name__}, cuDNN needs tanh")
@@ -125,10 +131,20 @@ def _layers_after_input(model):
     return [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
 
 
+def _kind(layer) -> str:
+    """The _STEP_TENSORS key of a recurrent layer: its class, or a generic RNN's cell's."""
+    name = type(layer).__name__
+    return type(layer.cell).__name__ if name == "RNN" else name
+
+
+def _units(layer) -> int:
+    return layer.cell.units
+
+
 def _recurrent_core(layer):
     """The LSTM/GRU inside a layer (itself, or wrapped in Bidirectional/TimeDistributed)."""
     name = type(layer).__name__
-    if name in _STEP_TENSORS:
+    if name in _STEP_TENSORS or (name == "RNN" and _kind(layer) in _STEP_TENSORS):
         return layer
     if name == "Bidirectional":
         return layer.forward_layer
@@ -147,6 +163,16 @@ def _steps_seen(layer, input_length: int) -> int:
         return input_length
     dims = [input_length if d is None else d for d in shape[1:-1]]
     return math.prod(dims) if dims else input_length
+
+
+def _attention_scores(layer, shape, input_length: int) -> int:
+    """Scores and softmax weights a MultiHeadAttention keeps for the backward pass per row:
+    2 x heads x query steps x key steps (full self-attention: quadratic in T; attention
+    within chunks folded into the batch: T x chunk)."""
+    value_shape = getattr(layer, "_build_shapes_dict", {}).get("value_shape") or (None, None)
+    queries = shape[1] if shape and shape[1] is not None else input_length
+    keys = value_shape[1] if value_shape[1] is not None else input_length
+    return 2 * layer.num_heads * queries * keys
 
 
 def _output_shape(layer):
