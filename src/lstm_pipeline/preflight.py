@@ -26,6 +26,7 @@ from lstm_pipeline.pipelines.ingestion.params import IngestionParams
 from lstm_pipeline.pipelines.normalisation.params import NormalisationParams
 from lstm_pipeline.pipelines.planning.params import PlanningParams
 from lstm_pipeline.pipelines.prediction.params import PredictionParams
+from lstm_pipeline.pipelines.study.params import StudyParams, studied_settings
 from lstm_pipeline.pipelines.tuning.params import TuningParams
 from lstm_pipeline.pipelines.windowing.params import WindowingParams
 from lstm_pipeline.task import TASKS
@@ -48,6 +49,7 @@ PARAMETER_MODELS = {
         PredictionParams,
         TrackingParams,
         TuningParams,
+        StudyParams,
     )
 }
 
@@ -444,6 +446,18 @@ def check_distribution(run: RunSettings) -> None:
         run.problems.append(f"training.distribution = 'multi_worker': {problem}")
 
 
+def check_study_settings(run: RunSettings) -> None:
+    """study.modelling / study.training merged into modelling / training must validate."""
+    study = run.models.get("study")
+    modelling, training = run.models.get("modelling"), run.models.get("training")
+    if not run.runs("study") or None in (study, modelling, training):
+        return
+    try:
+        studied_settings(study, modelling, training)
+    except SettingsError as exc:
+        run.problems.extend(f"study: {line}" for line in str(exc).splitlines())
+
+
 def check_engine_task(run: RunSettings) -> None:
     """The Dask engine serves the forecasting data stages; classification's readers and
     per-case scalers run in this process only."""
@@ -481,6 +495,7 @@ SHARED_CHECKS = (
     check_tuning_space,
     check_tuning_chunks,
     check_distribution,
+    check_study_settings,
 )
 CHECKS = {
     "forecast": FORECAST_CHECKS + SHARED_CHECKS,

@@ -216,3 +216,11 @@ def test_checkpoints_and_tensorboard_logs_stay_on_a_local_disk():
     bucket = parameters(training__checkpoint_dir="s3://bucket/checkpoints")
     with pytest.raises(PreflightError, match=r"training.checkpoint_dir = .*object stores cannot"):
         preflight(bucket, EVERYTHING, nothing_stored)
+
+
+def test_the_studys_model_and_training_changes_are_checked_before_it_runs():
+    study = parameters()
+    study["study"]["training"]["learning_rate"] = -1
+    with pytest.raises(PreflightError, match=r"study: training.learning_rate = -1"):
+        preflight(study, {"study"}, nothing_stored)
+    preflight(study, EVERYTHING, nothing_stored)  # the study does not run: not its concern
