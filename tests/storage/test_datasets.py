@@ -24,6 +24,7 @@ from lstm_pipeline.datasets import (  # noqa: E402
     SeriesParquetDataset,
     StreamedParquetDataset,
 )
+from lstm_pipeline.errors import StorageError  # noqa: E402
 from tests.storage.conftest import objects  # noqa: E402
 
 FRAME = pd.DataFrame({"x": np.arange(5.0), "name": list("abcde")})
@@ -133,8 +134,9 @@ def test_a_failed_save_leaves_every_object_byte_identical(bucket, credentials, s
 
 def test_missing_bucket_and_object_are_named(credentials, bucket):
     missing = AtomicJSONDataset(filepath=f"{bucket}/nothing.json", credentials=credentials)
-    with pytest.raises(DatasetError, match=f"'{bucket}/nothing.json' does not exist"):
+    with pytest.raises(DatasetError, match=f"'{bucket}/nothing.json' does not exist") as error:
         missing.load()
+    assert isinstance(error.value.__cause__, StorageError)  # Kedro wraps the project's error
     shards = "s3://no-such-bucket-lstm/05_model_input/train_shards"
     from lstm_pipeline.datasets import WindowShardsDataset
 
