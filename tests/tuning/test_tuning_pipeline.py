@@ -16,6 +16,7 @@ import optuna
 import pandas as pd
 import yaml
 
+from lstm_pipeline.datasets import AtomicPlotlyDataset
 from tests.conftest import UCR_TINY, copy_project, run_in_process
 
 # trials 0-2 enqueued: two good learning rates (one at another input length), one hopeless
@@ -116,6 +117,9 @@ def check_outputs(project: Path, trials) -> None:
         "importance.json",
         "parallel.json",
     }
+    history = AtomicPlotlyDataset(filepath=str(reporting / "history.json")).preview()
+    values = [v for trace in history["data"] for v in trace.get("y", []) if v is not None]
+    assert min(values) == best.value  # kedro-viz's preview: the study's best in its history
     windowed = list((project / "data/06_models/tuning/windows").glob("len_12-*"))
     assert len(windowed) == 1  # input length 12 windowed once, 24 read from the stored shards
     applies_as_parameters(project, parameters)
