@@ -9,6 +9,8 @@ final weights as ``<out>/<name>.npz`` for test_distributed.py to compare.
     python -m tests.training.distributed_driver worker SHARDS OUT
         one worker of ``multi_worker`` (TF_CONFIG set by the test); then a second run in
         which worker 1 cannot see the chief's checkpoint folder
+    python -m tests.training.distributed_driver worker_once SHARDS OUT
+        one worker of ``multi_worker``, the first run only
 """
 
 import contextlib
@@ -86,6 +88,8 @@ def main() -> None:
         index = os.environ["WORKER_INDEX"]
         # one checkpoint folder for both: the chief writes it
         run("multi_worker", shards, out, saved_as=f"worker{index}", distribution="multi_worker")
+        if mode == "worker_once":
+            return
         # then worker 1 cannot see the chief's (finished) checkpoints: both must refuse
         try:
             folder = "multi_worker" if index == "0" else "not_shared"

@@ -27,11 +27,12 @@ MIXED_ATOL = 5e-4  # mixed_float16: the LSTM computes in float16 (2.8e-5 seen)
 TIMEOUT_S = 240  # a hung collective fails the test instead of stalling make test
 
 
-def write_shards(root: Path) -> Path:
-    """Train windows in five TFRecord shard files (workers read files i::2), validation
-    windows in HDF5."""
+def write_shards(root: Path, train_format: str = "tfrecord", shard_mb: float = 0.002) -> Path:
+    """Train windows in several TFRecord shard files (workers read files i::2), validation
+    windows in HDF5; ``train_format="hdf5", shard_mb=1.0``: train windows in ONE HDF5 file
+    (workers read ranges of its segments)."""
     for name, frame, fmt in (
-        ("train_shards", sine_frame(900), "tfrecord"),
+        ("train_shards", sine_frame(900), train_format),
         ("val_shards", sine_frame(200, start=900, seed=1), "hdf5"),
     ):
         path = root / f"{name}.parquet"
@@ -44,7 +45,7 @@ def write_shards(root: Path) -> Path:
             fmt=fmt,
             layout="segments",
             segment_rows=200,
-            shard_mb=0.002,
+            shard_mb=shard_mb,
         ).write(root / name)
     return root
 
@@ -171,13 +172,14 @@ def _reference_of_two_workers(shard_root: Path, tmp_path: Path) -> list[np.ndarr
     return model.get_weights()
 
 
-def test_two_workers_end_where_one_worker_with_their_joined_batches_ends(shard_root, tmp_path):
+def _two_workers(mode: str, shard_root: Path, out: Path) -> None:
+    """Two ``multi_worker`` processes of the driver on localhost ports, run to their end."""
     cluster = {"worker": [f"localhost:{_free_port()}" for _ in range(2)]}
     workers = [
         _driver(
-            "worker",
+            mode,
             shard_root,
-            tmp_path,
+            out,
             {
                 "TF_CONFIG": json.dumps(
                     {"cluster": cluster, "task": {"type": "worker", "index": i}}
@@ -188,6 +190,10 @@ def test_two_workers_end_where_one_worker_with_their_joined_batches_ends(shard_r
         for i in range(2)
     ]
     _finish(workers)
+
+
+def test_two_workers_end_where_one_worker_with_their_joined_batches_ends(shard_root, tmp_path):
+    _two_workers("worker", shard_root, tmp_path)
     reference = _reference_of_two_workers(shard_root, tmp_path)
     chief, other = _weights(tmp_path / "worker0.npz"), _weights(tmp_path / "worker1.npz")
     np.testing.assert_array_equal(_flat(chief), _flat(other))  # mirrored: one set of weights
@@ -199,3 +205,17 @@ def test_two_workers_end_where_one_worker_with_their_joined_batches_ends(shard_r
     for index, sees in ((0, "a run finished after 2 epochs"), (1, "none, a fresh start")):
         outcome = (tmp_path / f"worker{index}.not_shared").read_text()
         assert f"The workers start from different checkpoints (this one: {sees})" in outcome
+
+
+def test_two_workers_reading_ranges_of_one_hdf5_file_end_where_one_worker_ends(
+    tmp_path_factory, tmp_path
+):
+    # one HDF5 file, two workers: each reads a contiguous range of its segments
+    shard_root = write_shards(tmp_path_factory.mktemp("one_hdf5_file"), "hdf5", shard_mb=1.0)
+    assert len(list((shard_root / "train_shards").glob("shard-*.h5"))) == 1
+    _two_workers("worker_once", shard_root, tmp_path)
+    reference = _reference_of_two_workers(shard_root, tmp_path)
+    chief, other = _weights(tmp_path / "worker0.npz"), _weights(tmp_path / "worker1.npz")
+    np.testing.assert_array_equal(_flat(chief), _flat(other))
+    assert _max_difference(reference, tiny_model().get_weights()) > 100 * ATOL
+    np.testing.assert_allclose(_flat(chief), _flat(reference), atol=ATOL, rtol=0)

@@ -138,3 +138,33 @@ def test_every_worker_gets_the_steps_of_the_smallest_share(tmp_path):
     assert feed.steps_per_epoch == min(batches_per_worker)
     with pytest.raises(WindowingError, match="fewer than the 4 workers.*windowing.shard_mb"):
         WindowFeed(train_set, val_set, settings, seed=1, pipelines=4)
+
+
+def test_workers_reading_ranges_of_one_hdf5_file_get_the_steps_of_the_smallest_share(tmp_path):
+    import tensorflow as tf
+
+    from lstm_pipeline.trainer.feeds import WindowFeed
+    from lstm_pipeline.windows.reader import ShardSet, make_dataset
+    from tests.training.test_distributed import write_shards
+
+    write_shards(tmp_path, "hdf5", shard_mb=1.0)  # one train file, 5 segments
+    train_set, val_set = ShardSet(tmp_path / "train_shards"), ShardSet(tmp_path / "val_shards")
+    assert len(train_set.manifest.shards) == 1
+    settings = config(tmp_path, batch_size=24, distribution="multi_worker")
+    for workers in (2, 3):
+        feed = WindowFeed(train_set, val_set, settings, seed=1, pipelines=workers)
+        batches_per_worker = [
+            sum(
+                1
+                for _ in make_dataset(
+                    train_set,
+                    24,
+                    input_context=tf.distribute.InputContext(workers, i, workers),
+                    shuffle=False,
+                    drop_remainder=True,
+                )
+            )
+            for i in range(workers)
+        ]
+        assert min(batches_per_worker) > 0
+        assert feed.steps_per_epoch == min(batches_per_worker)

@@ -14,10 +14,12 @@ accumulators are read (an all-reduce over replicas and workers), divided by k an
 ``optimizer.apply``, which then clips the global gradient and unscales the loss scale
 (mixed_float16) as on one device.
 
-Data: input pipeline i (worker i) reads the shard files ``i::n`` in batches of
-``batch_size / n``, split into equal parts for the pipeline's replicas. Under ``mirrored``
-(one pipeline) replica r trains on part r of exactly the batch ``distribution: none`` trains
-on, so both end with the same weights up to float rounding.
+Data: input pipeline i (worker i) reads its own share (TFRecord: the shard files ``i::n``;
+HDF5: the i-th of n contiguous ranges of the folder's segments, windows or cases; see
+``windows.reader.pipeline_share``) in batches of ``batch_size / n``, split into equal parts
+for the pipeline's replicas. Under ``mirrored`` (one pipeline) replica r trains on part r
+of exactly the batch ``distribution: none`` trains on, so both end with the same weights up
+to float rounding.
 
 Checkpoints: every worker takes part in saving; the chief writes the checkpoint folder and
 ``state.json``, the others a temporary folder. Checkpoints are written at update boundaries
@@ -236,7 +238,8 @@ class ReplicaSteps:
 
 def distributed_batches(strategy, feed, epoch: int, skip: int):
     """The micro-batches of ``epoch`` after the first ``skip``, as a distributed dataset:
-    each input pipeline reads its own shards, each replica an equal part of the batch."""
+    each input pipeline reads its own share of the shards, each replica an equal part of
+    the batch."""
     import tensorflow as tf
 
     replicas = strategy.num_replicas_in_sync

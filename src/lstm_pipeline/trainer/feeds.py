@@ -8,11 +8,12 @@ batches each, for one ``fit`` over many epochs), ``validation_dataset`` (None wi
 validation cases) and ``callbacks``.
 
 Distributed training (``training.distribution``) builds window and sequence feeds with
-``pipelines`` = the number of input pipelines (workers): each reads the shard files
-``i::pipelines`` (HDF5 and TFRecord alike) through ``input_context``, batches of
-``batch_size / pipelines``, and ``steps_per_epoch`` is the smallest worker's, so that every
-worker runs the same number of steps (a worker with fewer would leave the others waiting in
-a collective for ever).
+``pipelines`` = the number of input pipelines (workers): each reads its own share through
+``input_context`` (TFRecord: the shard files ``i::pipelines``; HDF5: a contiguous range
+of the folder's segments, windows or cases, so fewer files than workers still split
+evenly), batches of ``batch_size / pipelines``, and ``steps_per_epoch`` is the smallest
+worker's, so that every worker runs the same number of steps (a worker with fewer would
+leave the others waiting in a collective for ever).
 """
 
 import operator
@@ -24,7 +25,7 @@ from lstm_pipeline.models.sequence import stateful_layers
 from lstm_pipeline.trainer.callbacks import FreshRecurrentStates
 from lstm_pipeline.trainer.class_weights import weights_per_class
 from lstm_pipeline.trainer.config import TrainingConfig
-from lstm_pipeline.windows.reader import ShardSet, make_dataset
+from lstm_pipeline.windows.reader import ShardSet, examples_per_pipeline, make_dataset
 from lstm_pipeline.windows.streams import StreamLayout, stream_dataset
 
 
@@ -69,20 +70,14 @@ def _shuffled_epochs(feed, first: int, last: int, drop_remainder: bool, input_co
 
 def _steps_per_pipeline(shard_set, total: int, batch_size: int, pipelines: int, divide) -> int:
     """Batches per epoch that every one of ``pipelines`` input pipelines can give, each
-    reading the shards ``i::pipelines`` in batches of ``batch_size / pipelines``; ``total``:
-    the examples of all shards."""
+    reading its own share (:func:`~lstm_pipeline.windows.reader.pipeline_share`) in batches
+    of ``batch_size / pipelines``; ``total``: the examples of all shards."""
     if pipelines == 1:
         return divide(total, batch_size)
-    shards = shard_set.manifest.shards
-    if len(shards) < pipelines:
-        raise WindowingError(
-            f"'{shard_set.folder}' has {len(shards)} shard file(s), fewer than the {pipelines} "
-            f"workers that each read their own: lower windowing.shard_mb to write more shards."
-        )
-    examples = [
-        sum(s.cases if shard_set.is_sequences else s.windows for s in shards[i::pipelines])
-        for i in range(pipelines)
-    ]
+    try:
+        examples = examples_per_pipeline(shard_set, pipelines)
+    except ValueError as exc:
+        raise WindowingError(str(exc)) from exc
     return min(divide(count, batch_size // pipelines) for count in examples)
 
 

@@ -112,14 +112,20 @@ def open_case_shard(path: Path, manifest: dict):
     return TFRecordCaseShard(path, attributes, manifest["compression"])
 
 
-def read_hdf5_cases(path: str) -> Iterator[tuple[np.ndarray, np.int32, np.int64]]:
+def read_hdf5_cases(
+    path: str, items: slice = slice(None)
+) -> Iterator[tuple[np.ndarray, np.int32, np.int64]]:
     """``(values, label, case)`` per case of one HDF5 shard, in stored order, read a block
-    of whole cases at a time. Raises :class:`ShardIntegrityError` naming the shard when HDF5
-    cannot read it (a chunk failing its Fletcher-32 checksum, damaged metadata)."""
+    of whole cases at a time; ``items``: only the cases in that range (the only rows read).
+    Raises :class:`ShardIntegrityError` naming the shard when HDF5 cannot read it (a chunk
+    failing its Fletcher-32 checksum, damaged metadata)."""
     try:
         with h5py.File(path, "r") as file:
-            offsets, labels = file["offsets"][()], file["labels"][()]
-            cases, values = file["cases"][()], file["values"]
+            begin, end, _ = items.indices(len(file["labels"]))
+            # offsets stay absolute row numbers into values; case i here is case begin + i
+            offsets = file["offsets"][begin : end + 1]
+            labels, cases = file["labels"][begin:end], file["cases"][begin:end]
+            values = file["values"]
             for first, last in _blocks(offsets):
                 block = values[offsets[first] : offsets[last]]
                 starts = offsets[first : last + 1] - offsets[first]

@@ -7,7 +7,8 @@ cases (see bucketing.py). :func:`make_dataset` dispatches on the manifest's layo
 Two stages:
 1. Shards are read interleaved (TFRecord through a parallel tf.data interleave, HDF5
    through h5py), yielding segments (or blocks of stored windows) in a seeded, per-epoch
-   shuffled shard order (:meth:`ShardSet.iter_items`).
+   shuffled shard order (:meth:`ShardSet.iter_items`). Distributed, each input pipeline
+   reads its own share (:func:`pipeline_share`): TFRecord whole files, HDF5 index ranges.
 2. A pool of those segments feeds batches: each batch takes windows from every segment in
    the pool (so batches mix windows across shards), picked by a per-epoch seeded
    permutation, and cut with one contiguous copy per window (batching.py, cutting.py).
@@ -33,6 +34,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -167,21 +169,30 @@ class ShardSet:
         """Which windowing run wrote these shards (see :mod:`lstm_pipeline.lineage`)."""
         return getattr(self.manifest, "lineage", None)
 
-    def iter_items(self, shard_order: Sequence[int], cycle_length: int) -> Iterator[tuple]:
+    def iter_items(self, shard_order: Sequence, cycle_length: int) -> Iterator[tuple]:
         """Stage 1: the items of the shards in ``shard_order``, ``cycle_length`` shards
-        interleaved. Raises :class:`ShardIntegrityError` naming a shard that fails its
-        checksums as it is read."""
-        shards = [self.manifest.shards[i] for i in shard_order]
-        if not shards:
+        interleaved. An entry is a shard number (the whole shard) or, for HDF5, a
+        :class:`ShardPiece` (a range of its items, read alone). Raises
+        :class:`ShardIntegrityError` naming a shard that fails its checksums as it is read."""
+        parts = list(shard_order)
+        if not parts:
             return iter(())
-        cycle = max(1, min(cycle_length, len(shards)))
+        cycle = max(1, min(cycle_length, len(parts)))
         if self.manifest.format == "tfrecord":
-            return self._tfrecord_items(shards, cycle)
+            return self._tfrecord_items([self.manifest.shards[i] for i in parts], cycle)
         # HDF5 is read in Python, not through tf.data.from_generator: a generator nested in
         # the batch generator's py_func made the HDF5 path 3x slower (GIL ping-pong)
-        read = _HDF5_READERS[self.manifest.layout]
-        readers = (read(str(self.folder / s.file), self.manifest.layout) for s in shards)
-        return _round_robin(readers, cycle)
+        return _round_robin((self._hdf5_items(part) for part in parts), cycle)
+
+    def _hdf5_items(self, part: "int | ShardPiece") -> Iterator[tuple]:
+        """The items of one HDF5 shard, or of one piece of it (only that range is read)."""
+        shard, items = (
+            (part.shard, slice(part.start, part.stop))
+            if isinstance(part, ShardPiece)
+            else (part, slice(None))
+        )
+        path = str(self.folder / self.manifest.shards[shard].file)
+        return _HDF5_READERS[self.manifest.layout](path, self.manifest.layout, items)
 
     def _tfrecord_items(
         self, shards: list[ShardInfo] | list[CaseShardInfo], cycle: int
@@ -272,7 +283,7 @@ def _items_in(layout: str, shard: ShardInfo | CaseShardInfo) -> int:
 _HDF5_READERS = {
     "segments": read_hdf5_items,
     "windows": read_hdf5_items,
-    "sequences": lambda path, layout: read_hdf5_cases(path),
+    "sequences": lambda path, layout, items: read_hdf5_cases(path, items),
 }
 _TFRECORD_READERS = {
     "segments": tfrecord_items,
@@ -321,7 +332,8 @@ def make_dataset(
         shards_dir: a shard folder (with manifest.json) or a loaded :class:`ShardSet`.
         batch_size: windows per batch (the global batch when ``input_context`` is given).
         input_context: a ``tf.distribute.InputContext``; each input pipeline then reads
-            a disjoint subset of the shards and yields per-replica batches.
+            a disjoint share (:func:`pipeline_share`: TFRecord shard files ``i::n``, HDF5 a
+            contiguous range of segments, windows or cases) and yields per-replica batches.
         verify: check shard sizes (``"size"``), SHA-256 (``"sha256"``) or neither on
             opening; shard attributes are always checked, checksums on every read.
         prefetch: batches prefetched (``None``: tuned).
@@ -344,7 +356,7 @@ def make_dataset(
     return _dataset(shard_set, shard_ids, batch_size, order, prefetch)
 
 
-def _dataset(shard_set: ShardSet, shard_ids: list[int], batch_size: int, order, prefetch):
+def _dataset(shard_set: ShardSet, shard_ids: list, batch_size: int, order, prefetch):
     """The tf.data pipeline around the batches of the folder's layout."""
     import tensorflow as tf
 
@@ -377,7 +389,7 @@ def named_shard_errors() -> Iterator[None]:
 _QUOTED_SHARD_ERROR = re.compile(r"ShardIntegrityError: (?P<message>[^\n]+)")
 
 
-def _generate(batches, shard_set: ShardSet, shard_ids: list[int], batch_size: int, order):
+def _generate(batches, shard_set: ShardSet, shard_ids: list, batch_size: int, order):
     _keep_large_buffers_in_heap()  # again: the TF runtime, started by now, reset it
     yield from batches(shard_set, shard_ids, batch_size, order)
 
@@ -388,18 +400,85 @@ def _check_positive(**arguments) -> None:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
-def _worker_share(shard_set: ShardSet, batch_size: int, input_context) -> tuple[list[int], int]:
-    """The shards this input pipeline reads, and its batch size (per replica)."""
+def _worker_share(shard_set: ShardSet, batch_size: int, input_context) -> tuple[list, int]:
+    """The shards (or HDF5 shard pieces) this input pipeline reads, and its batch size (per
+    replica): see :func:`pipeline_share`."""
     shard_ids = list(range(len(shard_set.manifest.shards)))
     if input_context is None:
         return shard_ids, batch_size
-    pipelines, pipeline_id = input_context.num_input_pipelines, input_context.input_pipeline_id
-    if len(shard_ids) < pipelines:
+    share = pipeline_share(
+        shard_set, input_context.num_input_pipelines, input_context.input_pipeline_id
+    )
+    return share, input_context.get_per_replica_batch_size(batch_size)
+
+
+class ShardPiece(NamedTuple):
+    """Items ``start`` to ``stop - 1`` (stored order) of shard number ``shard``."""
+
+    shard: int
+    start: int
+    stop: int
+
+
+def item_ranges(counts: Sequence[int], pipelines: int, pipeline_id: int) -> list[ShardPiece]:
+    """Pipeline ``pipeline_id``'s share of items counted ``counts`` per shard: the items,
+    taken in stored order shard after shard, cut into ``pipelines`` contiguous ranges whose
+    sizes differ by at most one (the first ``total % pipelines`` one larger, as
+    ``numpy.array_split``), given as one piece per shard the range touches."""
+    base, extra = divmod(sum(counts), pipelines)
+    first = pipeline_id * base + min(pipeline_id, extra)
+    last = first + base + (pipeline_id < extra)
+    pieces, shard_first = [], 0
+    for shard, count in enumerate(counts):
+        start, stop = max(first, shard_first), min(last, shard_first + count)
+        if start < stop:
+            pieces.append(ShardPiece(shard, start - shard_first, stop - shard_first))
+        shard_first += count
+    return pieces
+
+
+# what an HDF5 folder is split by between input pipelines, per layout
+SPLIT_UNITS = {"segments": "segments", "windows": "windows", "sequences": "cases"}
+
+
+def pipeline_share(shard_set: ShardSet, pipelines: int, pipeline_id: int) -> list:
+    """What input pipeline ``pipeline_id`` of ``pipelines`` reads, disjoint from the others:
+    TFRecord: the shard files ``pipeline_id::pipelines``; HDF5: a contiguous range of the
+    folder's segments, windows or cases (:data:`SPLIT_UNITS`) as :class:`ShardPiece` s
+    (:func:`item_ranges`). Raises ValueError when some pipeline would get nothing."""
+    m = shard_set.manifest
+    if m.format != "hdf5":
+        if len(m.shards) < pipelines:
+            raise ValueError(
+                f"{shard_set.folder} has {len(m.shards)} TFRecord shard file(s), fewer than "
+                f"the {pipelines} workers (input pipelines) that each read their own: lower "
+                f"windowing.shard_mb to write more shards."
+            )
+        return list(range(len(m.shards)))[pipeline_id::pipelines]
+    unit = SPLIT_UNITS[m.layout]
+    counts = [getattr(shard, unit) for shard in m.shards]
+    if sum(counts) < pipelines:
         raise ValueError(
-            f"{shard_set.folder} has {len(shard_ids)} shard(s), fewer than the "
-            f"{pipelines} input pipelines: lower windowing.shard_mb to write more shards."
+            f"{shard_set.folder} has {sum(counts)} {unit}, fewer than the {pipelines} workers "
+            f"(input pipelines) that each read a range of them: use fewer workers."
         )
-    return shard_ids[pipeline_id::pipelines], input_context.get_per_replica_batch_size(batch_size)
+    return item_ranges(counts, pipelines, pipeline_id)
+
+
+def examples_per_pipeline(shard_set: ShardSet, pipelines: int) -> list[int]:
+    """The windows (labelled sequences: cases) each of ``pipelines`` input pipelines reads,
+    counted from the manifest (see :func:`pipeline_share`)."""
+    m = shard_set.manifest
+    unit = "cases" if shard_set.is_sequences else "windows"
+    shares = [pipeline_share(shard_set, pipelines, i) for i in range(pipelines)]
+    if m.format != "hdf5":
+        return [sum(getattr(m.shards[s], unit) for s in share) for share in shares]
+    if m.layout != "segments":  # the split unit is the window or the case itself
+        return [sum(p.stop - p.start for p in share) for share in shares]
+    windows_of = [[] for _ in m.shards]  # per shard, each segment's windows in stored order
+    for shard, _, _, windows in m.segments:
+        windows_of[shard].append(windows)
+    return [sum(sum(windows_of[p.shard][p.start : p.stop]) for p in share) for share in shares]
 
 
 def _batch_signature(manifest: Manifest, batch_dim: int | None):

@@ -248,17 +248,19 @@ def _tfrecord_header(path: Path, compression: str) -> str | None:
     return record[len(TFRECORD_HEADER) :].decode()
 
 
-def read_hdf5_items(path: str, layout: str) -> Iterator[tuple]:
-    """Yield the items of one HDF5 shard in stored order (see the module docstring).
+def read_hdf5_items(path: str, layout: str, items: slice = slice(None)) -> Iterator[tuple]:
+    """Yield the items of one HDF5 shard in stored order (see the module docstring);
+    ``items``: only the segments (layout ``segments``) or windows (``windows``) in that
+    range, the only rows read.
 
     Raises :class:`ShardIntegrityError` naming the shard when HDF5 cannot read it (a chunk
     failing its Fletcher-32 checksum, damaged metadata)."""
     try:
         with h5py.File(path, "r") as file:
             if layout == "segments":
-                yield from _hdf5_segments(file)
+                yield from _hdf5_segments(file, items)
             else:
-                yield from _hdf5_window_blocks(file)
+                yield from _hdf5_window_blocks(file, items)
     except (OSError, KeyError) as exc:
         raise ShardIntegrityError(
             f"Shard '{path}' cannot be read ({exc}): it is corrupt (HDF5 checks every chunk's "
@@ -266,16 +268,17 @@ def read_hdf5_items(path: str, layout: str) -> Iterator[tuple]:
         ) from exc
 
 
-def _hdf5_segments(file: h5py.File) -> Iterator[tuple]:
-    values = file["values"]
-    for offset, rows, windows, start_ns in file["segments"][()]:
+def _hdf5_segments(file: h5py.File, items: slice) -> Iterator[tuple]:
+    table, values = file["segments"], file["values"]
+    for offset, rows, windows, start_ns in table[items]:
         yield values[offset : offset + rows], np.int64(windows), np.int64(start_ns)
 
 
-def _hdf5_window_blocks(file: h5py.File) -> Iterator[tuple]:
+def _hdf5_window_blocks(file: h5py.File, items: slice) -> Iterator[tuple]:
     inputs, targets, starts = file["inputs"], file["targets"], file["start_ns"]
-    for begin in range(0, len(inputs), READ_BLOCK_WINDOWS):
-        end = begin + READ_BLOCK_WINDOWS
+    first, last, _ = items.indices(len(inputs))
+    for begin in range(first, last, READ_BLOCK_WINDOWS):
+        end = min(begin + READ_BLOCK_WINDOWS, last)
         yield inputs[begin:end], targets[begin:end], starts[begin:end]
 
 
