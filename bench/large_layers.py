@@ -30,6 +30,7 @@ Results: bench/results/large_layers.json and bench/results/large_layers.md.
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -303,7 +304,7 @@ def main() -> None:
         "settings": {
             "command": ("bench/large_layers.py " + " ".join(sys.argv[1:])).strip(),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "machine": "2-core CPU shared with other jobs, no GPU",
+            "machine": f"{os.cpu_count()}-core CPU, load {os.getloadavg()[0]:.1f} at the start",
             "class_steps": args.class_steps,
             "forecast_steps": args.forecast_steps,
         },
