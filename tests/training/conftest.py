@@ -14,7 +14,9 @@ from lstm_pipeline.windows.writing import WindowingJob
 L, H = 16, 4
 
 
-def write_split(frame: pd.DataFrame, folder, allow_empty: bool = False) -> None:
+def write_split(
+    frame: pd.DataFrame, folder, allow_empty: bool = False, fmt="hdf5", shard_mb=0.02
+) -> None:
     path = folder.with_suffix(".parquet")
     frame.to_parquet(path)
     WindowingJob(
@@ -22,10 +24,10 @@ def write_split(frame: pd.DataFrame, folder, allow_empty: bool = False) -> None:
         spec=WindowSpec(L, H),
         features=["a", "y"],
         targets=["y"],
-        fmt="hdf5",
+        fmt=fmt,
         layout="segments",
         segment_rows=200,
-        shard_mb=0.02,
+        shard_mb=shard_mb,
         allow_empty=allow_empty,
     ).write(folder)
 

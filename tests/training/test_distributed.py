@@ -15,10 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstm_pipeline.windows.series import ParquetSeries
-from lstm_pipeline.windows.spec import WindowSpec
-from lstm_pipeline.windows.writing import WindowingJob
-from tests.training.conftest import H, L, config, sine_frame, tiny_model
+from tests.training.conftest import config, sine_frame, tiny_model, write_split
 from tests.training.distributed_driver import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,18 +32,7 @@ def write_shards(root: Path, train_format: str = "tfrecord", shard_mb: float = 0
         ("train_shards", sine_frame(900), train_format),
         ("val_shards", sine_frame(200, start=900, seed=1), "hdf5"),
     ):
-        path = root / f"{name}.parquet"
-        frame.to_parquet(path)
-        WindowingJob(
-            source=ParquetSeries(path),
-            spec=WindowSpec(L, H),
-            features=["a", "y"],
-            targets=["y"],
-            fmt=fmt,
-            layout="segments",
-            segment_rows=200,
-            shard_mb=shard_mb,
-        ).write(root / name)
+        write_split(frame, root / name, fmt=fmt, shard_mb=shard_mb)
     return root
 
 
